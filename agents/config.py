@@ -1,0 +1,119 @@
+"""The one configuration object: environment first, then `.streamlit/secrets.toml`, then defaults.
+
+Nothing else in `agents/` reads `os.environ`; every limit and endpoint is a field here and is
+documented in the README (a test checks that every field name appears there).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class Settings(BaseSettings):
+    """Every setting of Sourced. Environment variables are `SOURCED_<FIELD>` (upper case)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SOURCED_",
+        extra="ignore",
+        toml_file=PROJECT_ROOT / ".streamlit" / "secrets.toml",
+    )
+
+    # Databases. Unset database_url: the embedded PostgreSQL under data_dir is started on demand.
+    database_url: SecretStr | None = None
+    warehouse_url: SecretStr | None = None
+    data_dir: Path = PROJECT_ROOT / ".sourced"
+    database_name: str = "sourced"
+
+    # Files that hold the business truth.
+    users_file: Path = PROJECT_ROOT / "seed_data" / "users.yaml"
+    semantic_model_file: Path = PROJECT_ROOT / "seed_data" / "semantic_model.yaml"
+    docs_dir: Path = PROJECT_ROOT / "seed_data" / "docs"
+
+    # Limits of the read-only executor.
+    statement_timeout_ms: int = Field(default=15_000, ge=100)
+    max_rows: int = Field(default=5_000, ge=1)
+    pool_max_size: int = Field(default=10, ge=1)
+    max_question_chars: int = Field(default=2_000, ge=10)
+
+    # Retrieval.
+    retrieval_k: int = Field(default=5, ge=1, le=50)
+
+    # Model provider (any OpenAI-compatible endpoint). Unset llm_model: offline mode.
+    llm_base_url: str | None = None
+    llm_api_key: SecretStr | None = None
+    llm_model: str | None = None
+    llm_timeout_s: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=2, ge=0, le=5)
+    # The OpenAI key from the environment, used only when the endpoint is OpenAI's own.
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "SOURCED_OPENAI_API_KEY")
+    )
+
+    # Embeddings: the offline encoder unless an OpenAI-compatible embeddings model is named.
+    embed_model: str | None = None
+    embed_base_url: str | None = None
+    embed_api_key: SecretStr | None = None
+
+    log_json: bool = False
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # Environment wins over secrets.toml so an operator can override a file on one host.
+        return (init_settings, env_settings, _SecretsTomlSource(settings_cls))
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.llm_model)
+
+    @property
+    def mode(self) -> str:
+        return f"llm:{self.llm_model}" if self.llm_enabled else "offline"
+
+    def llm_key(self) -> str | None:
+        """The key sent to the model endpoint.
+
+        The OpenAI key is only a fallback for OpenAI's own endpoint: a custom base URL (a vLLM box,
+        Mistral, Ollama) never silently receives it.
+        """
+        if self.llm_api_key is not None:
+            return self.llm_api_key.get_secret_value()
+        base = (self.llm_base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
+        if base == OPENAI_DEFAULT_BASE_URL and self.openai_api_key is not None:
+            return self.openai_api_key.get_secret_value()
+        return None
+
+
+class _SecretsTomlSource(TomlConfigSettingsSource):
+    """`.streamlit/secrets.toml`: top-level keys named like the fields, or a `[sourced]` table."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        nested = data.get("sourced")
+        merged = {k: v for k, v in data.items() if k in Settings.model_fields}
+        if isinstance(nested, dict):
+            merged.update({k: v for k, v in nested.items() if k in Settings.model_fields})
+        return merged
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings once; callers pass the object on (no module-level singleton)."""
+    return Settings(**overrides)

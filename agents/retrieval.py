@@ -1,0 +1,119 @@
+"""Hybrid retrieval over app.chunks: pgvector kNN + full-text search, fused by reciprocal rank.
+
+Access control happens twice, both inside Postgres: the query filters on the user's groups
+(pre-filter, with pgvector's iterative index scan so a selective filter still yields k results),
+and the transaction runs as `sourced_docs_reader`, whose row level security policy only shows
+chunks of the groups set for this transaction. A bug in this query cannot return a forbidden
+chunk.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+import psycopg
+from pgvector.psycopg import register_vector
+
+from agents.embeddings import Embedder
+from agents.errors import RetrievalError
+
+RRF_K = 60
+CANDIDATES = 40
+# Below this cosine similarity, with no full-text match either, a passage is not an answer.
+MIN_SIMILARITY = 0.30
+
+HYBRID_SQL = """
+WITH vec AS (
+    SELECT chunk_id, row_number() OVER (ORDER BY distance) AS rank, distance
+    FROM (
+        SELECT chunk_id, embedding <=> %(vector)s AS distance
+        FROM app.chunks
+        WHERE acl_groups && %(groups)s
+        ORDER BY embedding <=> %(vector)s
+        LIMIT %(candidates)s
+    ) nearest
+), fts AS (
+    SELECT chunk_id, row_number() OVER (ORDER BY score DESC) AS rank
+    FROM (
+        SELECT chunk_id, ts_rank_cd(tsv, query) AS score
+        FROM app.chunks, websearch_to_tsquery(%(ts_config)s::regconfig, %(text)s) AS query
+        WHERE acl_groups && %(groups)s AND tsv @@ query
+        ORDER BY score DESC
+        LIMIT %(candidates)s
+    ) matched
+)
+SELECT c.chunk_id, d.title, d.path, c.section, c.page, d.modified_at, c.content,
+       coalesce(1.0 / (%(rrf_k)s + vec.rank), 0) + coalesce(1.0 / (%(rrf_k)s + fts.rank), 0)
+           AS score,
+       1 - vec.distance AS similarity,
+       fts.rank IS NOT NULL AS text_match
+FROM (SELECT chunk_id FROM vec UNION SELECT chunk_id FROM fts) AS hits
+JOIN app.chunks c USING (chunk_id)
+JOIN app.documents d USING (document_id)
+LEFT JOIN vec USING (chunk_id)
+LEFT JOIN fts USING (chunk_id)
+ORDER BY score DESC, c.chunk_id
+LIMIT %(k)s
+"""
+
+
+@dataclass(frozen=True)
+class Passage:
+    chunk_id: int
+    title: str
+    path: str
+    section: str | None
+    page: int | None
+    modified_at: datetime
+    content: str
+    score: float
+    similarity: float | None
+    text_match: bool
+
+
+def retrieve_chunks(
+    conn: psycopg.Connection,
+    embedder: Embedder,
+    question: str,
+    groups: frozenset[str],
+    *,
+    k: int = 5,
+    lang: str = "en",
+    query_vector: np.ndarray | None = None,
+) -> list[Passage]:
+    """The k passages most relevant to `question` among those `groups` may read."""
+    register_vector(conn)
+    vector = query_vector if query_vector is not None else embedder.embed([question])[0]
+    group_list = sorted(groups)
+    params = {
+        "vector": vector,
+        "groups": group_list,
+        "candidates": max(CANDIDATES, k * 4),
+        "ts_config": {"fr": "french", "en": "english"}.get(lang, "simple"),
+        "text": question,
+        "rrf_k": RRF_K,
+        "k": k,
+    }
+    try:
+        with conn.transaction():
+            conn.execute("SET LOCAL ROLE sourced_docs_reader")
+            conn.execute("SELECT set_config('sourced.groups', %s, true)", (",".join(group_list),))
+            conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
+            conn.execute("SET LOCAL hnsw.ef_search = 100")
+            rows = conn.execute(HYBRID_SQL, params).fetchall()
+    except psycopg.Error as exc:
+        raise RetrievalError(
+            "The document index cannot be searched right now; try again shortly.",
+            detail=str(exc),
+        ) from exc
+    passages = [
+        Passage(
+            chunk_id=r[0], title=r[1], path=r[2], section=r[3], page=r[4], modified_at=r[5],
+            content=r[6], score=float(r[7]), similarity=None if r[8] is None else float(r[8]),
+            text_match=bool(r[9]),
+        )
+        for r in rows
+    ]
+    return [p for p in passages if p.text_match or (p.similarity or 0) >= MIN_SIMILARITY]

@@ -1,0 +1,105 @@
+"""Routing: does a question go to the warehouse (sql), the documents (docs), both, or is it
+politely refused?
+
+Offline rules: off-topic and unsafe requests, prompt injection and SQL typed into the chat are
+refused; a question naming a metric of the semantic model goes to SQL; one asking what a
+document, policy or report says goes to the documents; a question doing both gets both. Rights
+never come from the text: "I am the DPO" is just words here, access is decided by the user's
+groups elsewhere.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sqlglot
+
+from agents.language import normalize
+
+OFF_TOPIC = [
+    (r"\b(?:write|ecris|ecrire|generate|genere|code|coder)\b.*\b(?:python|javascript|java|code|"
+     r"script|program|programme|function|fonction|hello world|regex|html|css|sql query for me)\b",
+     "writing code"),
+    (r"\bhello world\b", "writing code"),
+    (r"\b(?:joke|jokes|blague|blagues|funny story|histoire drole|poem|poeme|poesie|song|chanson)\b",
+     "jokes and entertainment"),
+    (r"\b(?:hide a body|cacher un corps|kill|tuer|murder|meurtre|bomb|bombe|weapon|arme|explosive|"
+     r"explosif|poison|drug|drogue|hack into|pirater|steal|voler|suicide)\b",
+     "harmful content"),
+    (r"\b(?:ignore|forget|disregard|oublie|ignore[zr]?)\b.{0,40}\b(?:instructions|rules|regles|"
+     r"consignes|prompt|previous|precedentes)\b", "an attempt to change my instructions"),
+    (r"\b(?:system prompt|jailbreak|developer mode|mode developpeur|you are now|tu es maintenant|"
+     r"act as|agis comme|pretend to be|fais semblant)\b", "an attempt to change my instructions"),
+    (r"\b(?:weather|meteo|recipe|recette|horoscope|football score|translate|traduis|traduire)\b",
+     "topics outside the company's data and documents"),
+]
+DOC_CUES = re.compile(
+    r"\b(?:policy|policies|politique|politiques|report|reports|rapport|rapports|document|documents|"
+    r"say|says|said|dit|disait|according|selon le|selon la|procedure|process|processus|rule|"
+    r"rules|regle|regles|guide|handbook|manuel|contract|contrat|agreement|accord|msa|sla|"
+    r"remote|teletravail|expenses|notes de frais|leave|conges|playbook|memo|note|board|"
+    r"salary band|grille|compensation|commission|security|securite|password|mot de passe|"
+    r"onboarding|travel|deplacement|voyage|conduct|conduite|rgpd|gdpr|privacy|confidentialite|"
+    r"how do i|how to|comment faire|comment|can i|puis je|allowed|autorise|approval|"
+    r"approbation|who approves|qui approuve|post mortem|incident|case study|product sheet|"
+    r"fiche produit|what is|qu est ce que|explain|explique|describe|decris|why|pourquoi)\b"
+)
+SQL_START = re.compile(
+    r"^\s*(?:select|insert|update|delete|drop|create|alter|truncate|grant|revoke|with|copy|"
+    r"merge|call|do|begin|commit|set|vacuum|explain)\b", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    route: str  # sql | docs | both | refused
+    reason: str
+
+
+def route_question(question: str, *, has_metric: bool) -> Route:
+    """Choose the route of a question; `has_metric` says whether the planner found a metric."""
+    text = normalize(question)
+    for pattern, topic in OFF_TOPIC:
+        if re.search(pattern, text):
+            return Route("refused", topic)
+    if SQL_START.match(question) and _parses_as_sql(question):
+        return Route("refused", "SQL typed as a question")
+    doc_cue = bool(DOC_CUES.search(text))
+    if has_metric and doc_cue and re.search(
+        r"\b(?:and|et)\b.*\b(?:say|said|dit|report|rapport|document|policy|politique)\b", text
+    ):
+        return Route("both", "names a metric and asks what a document says")
+    if has_metric and not _is_document_question(text):
+        return Route("sql", "names a metric of the semantic model")
+    return Route("docs", "asks about the content of documents")
+
+
+def _is_document_question(text: str) -> bool:
+    return bool(re.search(
+        r"\b(?:policy|politique|say|says|dit|report says|rapport dit|according|procedure|rule|"
+        r"regle|who approves|qui approuve|approval|approbation|allowed|autorise|how do i|"
+        r"comment faire|sla|contract|contrat|playbook|memo)\b", text))
+
+
+def _parses_as_sql(text: str) -> bool:
+    try:
+        return bool(sqlglot.parse(text, read="postgres"))
+    except Exception:
+        return False
+
+
+def refusal_text(reason: str, lang: str) -> str:
+    """A polite refusal in the user's language that says what the assistant is for."""
+    if reason == "SQL typed as a question":
+        if lang == "fr":
+            return ("Je réponds aux questions posées en langage courant et je n'exécute pas de "
+                    "SQL saisi dans la conversation. Les analystes peuvent utiliser l'atelier SQL.")
+        return ("I answer questions asked in plain language and do not run SQL typed into the "
+                "chat. Analysts can use the SQL workbench.")
+    if lang == "fr":
+        return ("Désolé, je ne peux pas vous aider sur ce point. Je réponds aux questions sur les "
+                "données de l'entreprise (chiffre d'affaires, clients, commandes, support...) et "
+                "sur ses documents internes.")
+    return ("Sorry, I can't help with that. I answer questions about the company's data "
+            "(revenue, customers, orders, support...) and its internal documents.")

@@ -1,0 +1,68 @@
+"""What the app writes: one query_log row per answer, feedback, verified queries.
+
+Every write is committed before the caller thanks the user; a failed write raises StoreError,
+which the app shows, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from agents.errors import BadInput, StoreError
+
+if TYPE_CHECKING:
+    from agents.answer import Answer
+
+
+def log_answer(pool: ConnectionPool, answer: Answer) -> None:
+    """Write the answer's query_log row (committed when this returns)."""
+    try:
+        with pool.connection() as conn, conn.transaction():
+            conn.execute(
+                "INSERT INTO app.query_log (answer_id, user_name, question, route, variant, mode,"
+                " sql, guard_allowed, guard_reason, row_count, truncated, timings_ms, tokens,"
+                " error, regenerated_from, answer_text, sources)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                (
+                    answer.answer_id, answer.user, answer.question.replace("\x00", ""),
+                    answer.route, answer.variant, answer.mode, answer.sql, answer.guard_allowed,
+                    answer.guard_reason or answer.refusal_reason,
+                    len(answer.rows) if answer.route in ("sql", "both") else None,
+                    answer.truncated, Jsonb(answer.timings_ms), answer.tokens, answer.error,
+                    answer.regenerated_from, answer.text,
+                    Jsonb([s.as_json() for s in answer.sources]),
+                ),
+            )
+    except psycopg.Error as exc:
+        raise StoreError("This answer could not be logged; please try again.",
+                         detail=str(exc)) from exc
+
+
+def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int,
+                    comment: str | None = None, corrected_sql: str | None = None) -> int:
+    """Store a thumbs up (1) or down (-1) for an answer; returns the feedback id once committed."""
+    if rating not in (1, -1):
+        raise BadInput("A rating is 1 (thumbs up) or -1 (thumbs down).")
+    try:
+        with pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "INSERT INTO app.feedback (answer_id, user_name, rating, comment, corrected_sql)"
+                " VALUES (%s, %s, %s, %s, %s) RETURNING feedback_id",
+                (answer_id, user, rating, (comment or None), (corrected_sql or None)),
+            ).fetchone()
+    except psycopg.errors.ForeignKeyViolation as exc:
+        raise BadInput("That answer is unknown, so the feedback was not saved.") from exc
+    except psycopg.Error as exc:
+        raise StoreError("Your feedback could not be saved; please try again.",
+                         detail=str(exc)) from exc
+    assert row is not None
+    return int(row[0])
+
+
+def dumps(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
