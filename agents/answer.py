@@ -195,6 +195,20 @@ def data_sentence(result: QueryResult, labels: dict[str, str], formats: dict[str
     return f"{count} rows; first: {lead} with {labels.get(column, column)} = **{value}**."
 
 
+def answer_table(answer: Answer) -> tuple[list[str], list[list[Any]]]:
+    """Readable headers and values for display (numbers stay numbers; the app formats them)."""
+    headers = [answer.column_labels.get(c, c.replace("_", " ").capitalize())
+               for c in answer.columns]
+    rows = [
+        [float(v) if isinstance(v, Decimal) else v for v in row] for row in answer.rows
+    ]
+    return headers, rows
+
+
+def column_format(answer: Answer, column: str) -> str | None:
+    return answer.column_formats.get(column)
+
+
 # ---------------------------------------------------------------- document answers
 
 

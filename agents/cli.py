@@ -121,7 +121,7 @@ def _setup(settings: Settings) -> int:
     print(seed_warehouse(urls.app))
     from seed_data import build_docs
 
-    build_docs.main()
+    build_docs.main(["--quiet"])
     resources = build_resources(settings, prepare=False)
     try:
         with resources.app_pool.connection() as conn:

