@@ -32,8 +32,12 @@ class Source:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "number": self.number, "title": self.title, "path": self.path,
-            "section": self.section, "page": self.page, "modified": self.modified,
+            "number": self.number,
+            "title": self.title,
+            "path": self.path,
+            "section": self.section,
+            "page": self.page,
+            "modified": self.modified,
             "score": round(self.score, 6),
         }
 
@@ -134,13 +138,18 @@ def _localize(text: str, lang: str) -> str:
 # ---------------------------------------------------------------- data answers
 
 
-def chart_for(columns: list[str], rows: list[tuple[Any, ...]], time_columns: tuple[str, ...],
-              formats: dict[str, str]) -> Chart:
+def chart_for(
+    columns: list[str],
+    rows: list[tuple[Any, ...]],
+    time_columns: tuple[str, ...],
+    formats: dict[str, str],
+) -> Chart:
     """Pick a chart from the result's shape and column types (never from model-written code)."""
     if not rows or not columns:
         return Chart("none")
     numeric = [
-        c for i, c in enumerate(columns)
+        c
+        for i, c in enumerate(columns)
         if all(isinstance(r[i], int | float | Decimal) or r[i] is None for r in rows)
         and any(r[i] is not None for r in rows)
     ]
@@ -149,10 +158,12 @@ def chart_for(columns: list[str], rows: list[tuple[Any, ...]], time_columns: tup
         return Chart("metric", None, tuple(numeric[:1]))
     if not numeric:
         return Chart("none")
-    measure = tuple(c for c in numeric if formats.get(c) != "percent" or len(numeric) == 1)[:1] \
-        or tuple(numeric[:1])
+    measure = tuple(c for c in numeric if formats.get(c) != "percent" or len(numeric) == 1)[
+        :1
+    ] or tuple(numeric[:1])
     time_like = [c for c in columns if c in time_columns] or [
-        c for i, c in enumerate(columns)
+        c
+        for i, c in enumerate(columns)
         if c in labels and all(isinstance(r[i], date) for r in rows)
     ]
     if time_like:
@@ -164,12 +175,20 @@ def chart_for(columns: list[str], rows: list[tuple[Any, ...]], time_columns: tup
     return Chart("none")
 
 
-def data_sentence(result: QueryResult, labels: dict[str, str], formats: dict[str, str],
-                  lang: str, period_words: str = "") -> str:
+def data_sentence(
+    result: QueryResult,
+    labels: dict[str, str],
+    formats: dict[str, str],
+    lang: str,
+    period_words: str = "",
+) -> str:
     """One sentence with the key figure."""
     if not result.rows:
-        return ("Aucune ligne ne correspond à cette question."
-                if lang == "fr" else "No rows match this question.")
+        return (
+            "Aucune ligne ne correspond à cette question."
+            if lang == "fr"
+            else "No rows match this question."
+        )
     columns = result.columns
     first = result.rows[0]
     if len(result.rows) == 1:
@@ -179,29 +198,35 @@ def data_sentence(result: QueryResult, labels: dict[str, str], formats: dict[str
         ]
         return "; ".join(parts) + (f" ({period_words})" if period_words else "") + "."
     numeric_idx = next(
-        (i for i, c in enumerate(columns) if formats.get(c)
-         and isinstance(first[i], int | float | Decimal)), None,
+        (
+            i
+            for i, c in enumerate(columns)
+            if formats.get(c) and isinstance(first[i], int | float | Decimal)
+        ),
+        None,
     )
     count = len(result.rows)
     if numeric_idx is None:
-        return (f"{count} lignes." if lang == "fr" else f"{count} rows.")
-    label_idx = next((i for i, v in enumerate(first) if not isinstance(v, int | float | Decimal)),
-                     None)
+        return f"{count} lignes." if lang == "fr" else f"{count} rows."
+    label_idx = next(
+        (i for i, v in enumerate(first) if not isinstance(v, int | float | Decimal)), None
+    )
     column = columns[numeric_idx]
     value = format_value(first[numeric_idx], formats.get(column), lang)
     lead = str(first[label_idx]) if label_idx is not None else ""
     if lang == "fr":
-        return f"{count} lignes ; première : {lead} avec {labels.get(column, column)} = **{value}**."
+        return (
+            f"{count} lignes ; première : {lead} avec {labels.get(column, column)} = **{value}**."
+        )
     return f"{count} rows; first: {lead} with {labels.get(column, column)} = **{value}**."
 
 
 def answer_table(answer: Answer) -> tuple[list[str], list[list[Any]]]:
     """Readable headers and values for display (numbers stay numbers; the app formats them)."""
-    headers = [answer.column_labels.get(c, c.replace("_", " ").capitalize())
-               for c in answer.columns]
-    rows = [
-        [float(v) if isinstance(v, Decimal) else v for v in row] for row in answer.rows
+    headers = [
+        answer.column_labels.get(c, c.replace("_", " ").capitalize()) for c in answer.columns
     ]
+    rows = [[float(v) if isinstance(v, Decimal) else v for v in row] for row in answer.rows]
     return headers, rows
 
 
@@ -218,10 +243,79 @@ def _sentences(text: str) -> list[str]:
 
 
 STOPWORDS = frozenset(
-    "the a an of to in on for and or is are was were what which how do does did our we you "
-    "about with by from at as it this that be le la les un une des du de d l et ou est sont "
-    "quel quelle quels quelles comment pour par sur dans au aux ce cette qui que quoi nos notre "
-    "il elle on y en a".split()
+    [
+        "the",
+        "a",
+        "an",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "and",
+        "or",
+        "is",
+        "are",
+        "was",
+        "were",
+        "what",
+        "which",
+        "how",
+        "do",
+        "does",
+        "did",
+        "our",
+        "we",
+        "you",
+        "about",
+        "with",
+        "by",
+        "from",
+        "at",
+        "as",
+        "it",
+        "this",
+        "that",
+        "be",
+        "le",
+        "la",
+        "les",
+        "un",
+        "une",
+        "des",
+        "du",
+        "de",
+        "d",
+        "l",
+        "et",
+        "ou",
+        "est",
+        "sont",
+        "quel",
+        "quelle",
+        "quels",
+        "quelles",
+        "comment",
+        "pour",
+        "par",
+        "sur",
+        "dans",
+        "au",
+        "aux",
+        "ce",
+        "cette",
+        "qui",
+        "que",
+        "quoi",
+        "nos",
+        "notre",
+        "il",
+        "elle",
+        "on",
+        "y",
+        "en",
+        "a",
+    ]
 )
 
 
@@ -265,8 +359,8 @@ def extractive_answer(question: str, sources: list[Source], lang: str) -> str:
         return not_found_text(lang)
     lines = [
         "**Extraits des documents** (réponse hors ligne, sans modèle) :"
-        if lang == "fr" else
-        "**Excerpts from the documents** (offline answer, no model):"
+        if lang == "fr"
+        else "**Excerpts from the documents** (offline answer, no model):"
     ]
     for source in sources[:3]:
         picked = best_sentences(source.passage, question)
@@ -287,6 +381,6 @@ def source_line(source: Source, lang: str) -> str:
     if source.section:
         where.append(source.section)
     if source.page:
-        where.append(("p. " if lang == "en" else "p. ") + str(source.page))
+        where.append(f"p. {source.page}")
     place = f" — {', '.join(where)}" if where else ""
     return f"[{source.number}] {source.title}{place} ({source.modified}) · `{source.path}`"

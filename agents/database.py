@@ -2,7 +2,8 @@
 
 - `resolve_urls`: the app database (documents, logs) and the warehouse URL (where generated SQL
   runs). With no `SOURCED_DATABASE_URL`, an embedded PostgreSQL 18 + pgvector is started under
-  `<data_dir>/pgdata` and reused by later runs; its package serialises concurrent starts with a lock.
+  `<data_dir>/pgdata` and reused by later runs; its package serialises concurrent starts
+  with a lock.
 - `migrate`: numbered SQL files in `agents/migrations`, each applied once, under an advisory lock.
 - `sync_reader_roles`: the read-only login roles generated SQL runs as, one per access profile
   (data scope, restricted tables), with row level security tied to `current_user`.
@@ -10,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import warnings
@@ -145,10 +147,9 @@ def ensure_database(server_url: str, dbname: str) -> None:
     with psycopg.connect(server_url, autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
         if not exists:
-            try:
+            # Another process may create it between our check and our CREATE.
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
-            except psycopg.errors.DuplicateDatabase:
-                pass  # another process created it between our check and our CREATE
 
 
 def migration_files() -> list[tuple[int, str]]:
@@ -187,7 +188,7 @@ def migrate(conn: psycopg.Connection) -> list[str]:
 
 @dataclass(frozen=True)
 class AccessProfile:
-    """What a reader role may see: a region scope (or none) and the restricted tables it may read."""
+    """What a reader role may see: a region scope (or none) and the restricted tables it reads."""
 
     region: str | None
     extra_tables: frozenset[str]
@@ -223,12 +224,16 @@ def sync_reader_roles(
     `current_user`, which no statement of a non-superuser role can change back.
     """
     profiles = sorted(set(profiles), key=lambda p: p.role)
-    signature = hashlib.sha256(repr((
-        [(p.role, p.region, sorted(p.extra_tables)) for p in profiles],
-        sorted((k, sorted(v)) for k, v in restricted_tables.items()),
-        SCOPED_TABLE_FILTERS,
-        [name for _, name in migration_files()],
-    )).encode()).hexdigest()
+    signature = hashlib.sha256(
+        repr(
+            (
+                [(p.role, p.region, sorted(p.extra_tables)) for p in profiles],
+                sorted((k, sorted(v)) for k, v in restricted_tables.items()),
+                SCOPED_TABLE_FILTERS,
+                [name for _, name in migration_files()],
+            )
+        ).encode()
+    ).hexdigest()
     roles = [p.role for p in profiles]
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
@@ -265,9 +270,7 @@ def sync_reader_roles(
             conn.execute(sql.SQL("REVOKE ALL ON SCHEMA app FROM {}").format(role))
             conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(role))
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA warehouse TO {}").format(role))
-            conn.execute(
-                sql.SQL("ALTER ROLE {} SET search_path = warehouse").format(role)
-            )
+            conn.execute(sql.SQL("ALTER ROLE {} SET search_path = warehouse").format(role))
             for table in tables:
                 qualified = f"warehouse.{table}"
                 ident = sql.Identifier("warehouse", table)
@@ -277,9 +280,7 @@ def sync_reader_roles(
                     conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(ident, role))
                 if table in SCOPED_TABLE_FILTERS:
                     policy = sql.Identifier(f"scope_{profile.role}")
-                    conn.execute(
-                        sql.SQL("DROP POLICY IF EXISTS {} ON {}").format(policy, ident)
-                    )
+                    conn.execute(sql.SQL("DROP POLICY IF EXISTS {} ON {}").format(policy, ident))
                     condition = (
                         sql.SQL(SCOPED_TABLE_FILTERS[table]).format(
                             region=sql.Literal(profile.region)

@@ -153,8 +153,9 @@ def load_pdf(path: Path) -> LoadedDocument:
             text = page.extract_text() or ""
             for line in text.splitlines():
                 stripped = line.strip()
-                if re.match(r"^(Article|ARTICLE|Section|Annex|Annexe|Schedule)\s+\S+", stripped) or \
-                        re.match(r"^\d+(\.\d+)?\.?\s+[A-ZÉ][^.]{2,70}$", stripped):
+                if re.match(
+                    r"^(Article|ARTICLE|Section|Annex|Annexe|Schedule)\s+\S+", stripped
+                ) or re.match(r"^\d+(\.\d+)?\.?\s+[A-ZÉ][^.]{2,70}$", stripped):
                     heading = stripped[:120]
                     break
             if text.strip():
@@ -207,9 +208,11 @@ def load_html(path: Path) -> LoadedDocument:
     root = soup.find("main") or soup.find("article") or soup.body or soup
     title_tag = soup.find("title")
     h1 = root.find("h1")
-    title = (h1.get_text(" ", strip=True) if h1 else None) or (
-        title_tag.get_text(" ", strip=True) if title_tag else None
-    ) or _title_from_name(path)
+    title = (
+        (h1.get_text(" ", strip=True) if h1 else None)
+        or (title_tag.get_text(" ", strip=True) if title_tag else None)
+        or _title_from_name(path)
+    )
     sections: list[Section] = []
     heading: str | None = None
     buffer: list[str] = []
@@ -273,7 +276,8 @@ def load_document(path: Path) -> LoadedDocument:
 def split_document(document: LoadedDocument) -> list[Chunk]:
     """Cut each section into overlapping pieces; every piece keeps its section and page."""
     splitter = RecursiveCharacterTextSplitter(
-        chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP,
+        chunk_size=CHUNK_SIZE,
+        chunk_overlap=CHUNK_OVERLAP,
         separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
     )
     chunks: list[Chunk] = []
@@ -307,8 +311,7 @@ def load_access_rules(root: Path) -> AccessRules:
     data = read_yaml(path) or {}
     default = tuple(data.get("default") or [EVERYONE])
     rules = tuple(
-        (str(rule["pattern"]), tuple(rule.get("groups") or ()))
-        for rule in data.get("rules") or []
+        (str(rule["pattern"]), tuple(rule.get("groups") or ())) for rule in data.get("rules") or []
     )
     return AccessRules(default, rules)
 
@@ -411,7 +414,7 @@ def ingest_folder(
             continue
         vectors = []
         for start in range(0, len(chunks), batch_size):
-            batch = chunks[start: start + batch_size]
+            batch = chunks[start : start + batch_size]
             vectors.extend(embedder.embed([_embedding_text(document, c) for c in batch]))
         language = detect_language(" ".join(c.content for c in chunks[:5]))
         modified = datetime.fromtimestamp(path.stat().st_mtime, tz=UTC)
@@ -422,8 +425,16 @@ def ingest_folder(
                 "INSERT INTO app.documents (source_root, path, title, content_hash, modified_at,"
                 " language, acl_groups, chunk_count) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
                 " RETURNING document_id",
-                (source_root, stored_path, document.title, digest, modified, language,
-                 list(groups), len(chunks)),
+                (
+                    source_root,
+                    stored_path,
+                    document.title,
+                    digest,
+                    modified,
+                    language,
+                    list(groups),
+                    len(chunks),
+                ),
             ).fetchone()[0]  # type: ignore[index]
             with conn.cursor() as cur:
                 cur.executemany(
@@ -431,9 +442,18 @@ def ingest_folder(
                     " language, acl_groups, embedding, tsv) VALUES (%s, %s, %s, %s, %s, %s, %s,"
                     " %s, to_tsvector(%s::regconfig, %s))",
                     [
-                        (document_id, c.ordinal, c.section, c.page, c.content, language,
-                         list(groups), vector, TS_CONFIG.get(language, "simple"),
-                         f"{document.title} {c.section or ''} {c.content}")
+                        (
+                            document_id,
+                            c.ordinal,
+                            c.section,
+                            c.page,
+                            c.content,
+                            language,
+                            list(groups),
+                            vector,
+                            TS_CONFIG.get(language, "simple"),
+                            f"{document.title} {c.section or ''} {c.content}",
+                        )
                         for c, vector in zip(chunks, vectors, strict=True)
                     ],
                 )

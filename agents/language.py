@@ -11,7 +11,7 @@ FRENCH_HINTS = frozenset({
     "sur", "depuis", "entre", "ventes", "clients", "commandes", "marge", "taux", "dernier",
     "derniere", "meilleurs", "evolution", "donne", "moi", "montre", "affiche", "au", "aux",
     "ete", "etait", "quoi", "dit", "rapport", "politique", "qu", "une", "un", "dans", "avec",
-    "que", "qui", "il", "elle", "ce", "cette", "ou", "pas", "sont", "notre", "nos", "vous",
+    "que", "qui", "il", "elle", "ce", "cette", "ou", "pas", "notre", "nos", "vous",
 })
 ENGLISH_HINTS = frozenset({
     "the", "what", "which", "how", "many", "much", "by", "in", "of", "was", "were", "is", "are",

@@ -22,19 +22,71 @@ from agents.language import detect_language, normalize
 from agents.semantic_model import Dimension, Metric, SemanticModel
 
 MONTHS = {
-    "january": 1, "february": 2, "march": 3, "april": 4, "may": 5, "june": 6, "july": 7,
-    "august": 8, "september": 9, "october": 10, "november": 11, "december": 12,
-    "janvier": 1, "fevrier": 2, "mars": 3, "avril": 4, "mai": 5, "juin": 6, "juillet": 7,
-    "aout": 8, "septembre": 9, "octobre": 10, "novembre": 11, "decembre": 12,
-    "jan": 1, "feb": 2, "mar": 3, "apr": 4, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "sept": 9,
-    "oct": 10, "nov": 11, "dec": 12,
+    "january": 1,
+    "february": 2,
+    "march": 3,
+    "april": 4,
+    "may": 5,
+    "june": 6,
+    "july": 7,
+    "august": 8,
+    "september": 9,
+    "october": 10,
+    "november": 11,
+    "december": 12,
+    "janvier": 1,
+    "fevrier": 2,
+    "mars": 3,
+    "avril": 4,
+    "mai": 5,
+    "juin": 6,
+    "juillet": 7,
+    "aout": 8,
+    "septembre": 9,
+    "octobre": 10,
+    "novembre": 11,
+    "decembre": 12,
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "sept": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
 }
 NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-    "nine": 9, "ten": 10, "twelve": 12, "un": 1, "une": 1, "deux": 2, "trois": 3, "quatre": 4,
-    "cinq": 5, "sept": 7, "huit": 8, "neuf": 9, "dix": 10, "douze": 12,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "twelve": 12,
+    "un": 1,
+    "une": 1,
+    "deux": 2,
+    "trois": 3,
+    "quatre": 4,
+    "cinq": 5,
+    "sept": 7,
+    "huit": 8,
+    "neuf": 9,
+    "dix": 10,
+    "douze": 12,
 }
-RANK_CUES = r"(?:top|bottom|best|worst|highest|lowest|largest|smallest|biggest|meilleurs?|meilleures?|pires?|premiers?|premieres?|derniers?|plus|moins|which|quel|quels|quelle|quelles)"
+RANK_CUES = (
+    r"(?:top|bottom|best|worst|highest|lowest|largest|smallest|biggest|meilleurs?|meilleures?|"
+    r"pires?|premiers?|premieres?|derniers?|plus|moins|which|quel|quels|quelle|quelles)"
+)
 
 
 @dataclass(frozen=True)
@@ -163,36 +215,70 @@ def parse_time(text: str, anchor: date, lang: str, taken: list[tuple[int, int]])
     year_re = r"(20[0-9]{2})"
     month_names = "|".join(sorted(MONTHS, key=len, reverse=True))
     patterns: list[tuple[str, str]] = [
-        (rf"\b(?:between|entre|from|de|du)\s+{year_re}\s+(?:and|et|to|a|au|until|jusqu a)\s+"
-         rf"{year_re}\b", "range"),
+        (
+            rf"\b(?:between|entre|from|de|du)\s+{year_re}\s+(?:and|et|to|a|au|until|jusqu a)\s+"
+            rf"{year_re}\b",
+            "range",
+        ),
         (rf"\b{year_re}\s*-\s*{year_re}\b", "range"),
         (rf"\b(?:since|depuis|after|apres|from)\s+{year_re}\b", "since"),
         (rf"\b(?:q|t)([1-4])\s*(?:of\s+|de\s+|du\s+)?{year_re}\b", "quarter"),
         (rf"\b{year_re}\s*(?:q|t)([1-4])\b", "quarter_rev"),
-        (rf"\b(?:the\s+|le\s+)?([1-4]|first|second|third|fourth|premier|deuxieme|second|troisieme|"
-         rf"quatrieme)\s*(?:st|nd|rd|th|e|eme|er)?\s+(?:quarter|trimestre)\s+(?:of\s+|de\s+|du\s+)?"
-         rf"{year_re}\b", "quarter_words"),
+        (
+            rf"\b(?:the\s+|le\s+)?([1-4]|first|second|third|fourth|premier|deuxieme|second|troisieme|"
+            rf"quatrieme)\s*(?:st|nd|rd|th|e|eme|er)?\s+(?:quarter|trimestre)\s+(?:of\s+|de\s+|du\s+)?"
+            rf"{year_re}\b",
+            "quarter_words",
+        ),
         (rf"\b({month_names})\s+(?:of\s+|de\s+)?{year_re}\b", "month"),
-        (r"\b(?:last|past|previous|the last|over the last|les|des|sur les)\s+([0-9]+|[a-z]+)\s+"
-         r"(?:derniers\s+)?(months|mois)(?:\s+derniers)?\b", "last_n_months"),
-        (r"\b(?:last|past|previous|the last|les|sur les)\s+([0-9]+|[a-z]+)\s+(?:derniers\s+)?"
-         r"(quarters|trimestres)(?:\s+derniers)?\b", "last_n_quarters"),
-        (r"\b(?:last|past|previous|the last|les|sur les)\s+([0-9]+|[a-z]+)\s+(?:dernieres\s+)?"
-         r"(years|annees|ans)(?:\s+dernieres|\s+derniers)?\b", "last_n_years"),
-        (r"\b(?:last year|previous year|l an dernier|l annee derniere|annee derniere|"
-         r"an dernier|l an passe|l annee passee)\b", "last_year"),
-        (r"\b(?:this year|current year|cette annee|l annee en cours|year to date|ytd|"
-         r"depuis le debut de l annee)\b", "this_year"),
-        (r"\b(?:last quarter|previous quarter|le trimestre dernier|trimestre dernier|"
-         r"dernier trimestre|trimestre precedent)\b", "last_quarter"),
+        (
+            r"\b(?:last|past|previous|the last|over the last|les|des|sur les)\s+([0-9]+|[a-z]+)\s+"
+            r"(?:derniers\s+)?(months|mois)(?:\s+derniers)?\b",
+            "last_n_months",
+        ),
+        (
+            r"\b(?:last|past|previous|the last|les|sur les)\s+([0-9]+|[a-z]+)\s+(?:derniers\s+)?"
+            r"(quarters|trimestres)(?:\s+derniers)?\b",
+            "last_n_quarters",
+        ),
+        (
+            r"\b(?:last|past|previous|the last|les|sur les)\s+([0-9]+|[a-z]+)\s+(?:dernieres\s+)?"
+            r"(years|annees|ans)(?:\s+dernieres|\s+derniers)?\b",
+            "last_n_years",
+        ),
+        (
+            r"\b(?:last year|previous year|l an dernier|l annee derniere|annee derniere|"
+            r"an dernier|l an passe|l annee passee)\b",
+            "last_year",
+        ),
+        (
+            r"\b(?:this year|current year|cette annee|l annee en cours|year to date|ytd|"
+            r"depuis le debut de l annee)\b",
+            "this_year",
+        ),
+        (
+            r"\b(?:last quarter|previous quarter|le trimestre dernier|trimestre dernier|"
+            r"dernier trimestre|trimestre precedent)\b",
+            "last_quarter",
+        ),
         (r"\b(?:this quarter|current quarter|ce trimestre|trimestre en cours)\b", "this_quarter"),
-        (r"\b(?:last month|previous month|le mois dernier|mois dernier|mois precedent)\b",
-         "last_month"),
+        (
+            r"\b(?:last month|previous month|le mois dernier|mois dernier|mois precedent)\b",
+            "last_month",
+        ),
         (r"\b(?:this month|current month|ce mois ci|ce mois)\b", "this_month"),
         (rf"\b{year_re}\b", "year"),
     ]
-    ordinal = {"first": 1, "premier": 1, "second": 2, "deuxieme": 2, "third": 3,
-               "troisieme": 3, "fourth": 4, "quatrieme": 4}
+    ordinal = {
+        "first": 1,
+        "premier": 1,
+        "second": 2,
+        "deuxieme": 2,
+        "third": 3,
+        "troisieme": 3,
+        "fourth": 4,
+        "quatrieme": 4,
+    }
     hits: list[tuple[int, Period | list[Period]]] = []
     anchor_quarter = (anchor.month - 1) // 3 + 1
     for pattern, kind in patterns:
@@ -205,8 +291,12 @@ def parse_time(text: str, anchor: date, lang: str, taken: list[tuple[int, int]])
                 hits.append((m.start(), Period(date(a, 1, 1), date(b + 1, 1, 1), f"{a}-{b}")))
             elif kind == "since":
                 y = int(g[0])
-                hits.append((m.start(), Period(date(y, 1, 1), date(anchor.year + 1, 1, 1),
-                                               f"{y}-{anchor.year}")))
+                hits.append(
+                    (
+                        m.start(),
+                        Period(date(y, 1, 1), date(anchor.year + 1, 1, 1), f"{y}-{anchor.year}"),
+                    )
+                )
             elif kind == "quarter":
                 hits.append((m.start(), _quarter_period(int(g[1]), int(g[0]))))
             elif kind == "quarter_rev":
@@ -225,35 +315,54 @@ def parse_time(text: str, anchor: date, lang: str, taken: list[tuple[int, int]])
                 start = _shift_months(end, -months)
                 hits.append((m.start(), Period(start, end, f"{start:%Y-%m} to {anchor:%Y-%m}")))
                 found.assumptions.append(
-                    _say(lang, f"the last {n} {g[1]} end on {anchor:%Y-%m-%d}, the last date in "
-                         "the data",
-                         f"les {n} derniers {g[1]} se terminent le {anchor:%d/%m/%Y}, dernière "
-                         "date des données")
+                    _say(
+                        lang,
+                        f"the last {n} {g[1]} end on {anchor:%Y-%m-%d}, the last date in the data",
+                        f"les {n} derniers {g[1]} se terminent le {anchor:%d/%m/%Y}, dernière "
+                        "date des données",
+                    )
                 )
             elif kind == "last_year":
                 hits.append((m.start(), _year_period(anchor.year - 1)))
                 found.assumptions.append(
-                    _say(lang, f"last year = {anchor.year - 1} (the data runs to "
-                         f"{anchor:%Y-%m-%d})",
-                         f"l'an dernier = {anchor.year - 1} (les données vont jusqu'au "
-                         f"{anchor:%d/%m/%Y})")
+                    _say(
+                        lang,
+                        f"last year = {anchor.year - 1} (the data runs to {anchor:%Y-%m-%d})",
+                        f"l'an dernier = {anchor.year - 1} (les données vont jusqu'au "
+                        f"{anchor:%d/%m/%Y})",
+                    )
                 )
             elif kind == "this_year":
-                hits.append((m.start(), Period(date(anchor.year, 1, 1),
-                                               date(anchor.year + 1, 1, 1), str(anchor.year))))
-                found.assumptions.append(_say(lang, f"this year = {anchor.year}",
-                                              f"cette année = {anchor.year}"))
+                hits.append(
+                    (
+                        m.start(),
+                        Period(
+                            date(anchor.year, 1, 1), date(anchor.year + 1, 1, 1), str(anchor.year)
+                        ),
+                    )
+                )
+                found.assumptions.append(
+                    _say(lang, f"this year = {anchor.year}", f"cette année = {anchor.year}")
+                )
             elif kind == "last_quarter":
-                y, q = (anchor.year, anchor_quarter - 1) if anchor_quarter > 1 else (
-                    anchor.year - 1, 4)
+                y, q = (
+                    (anchor.year, anchor_quarter - 1)
+                    if anchor_quarter > 1
+                    else (anchor.year - 1, 4)
+                )
                 hits.append((m.start(), _quarter_period(y, q)))
-                found.assumptions.append(_say(lang, f"last quarter = Q{q} {y}",
-                                              f"le trimestre dernier = T{q} {y}"))
+                found.assumptions.append(
+                    _say(lang, f"last quarter = Q{q} {y}", f"le trimestre dernier = T{q} {y}")
+                )
             elif kind == "this_quarter":
                 hits.append((m.start(), _quarter_period(anchor.year, anchor_quarter)))
                 found.assumptions.append(
-                    _say(lang, f"this quarter = Q{anchor_quarter} {anchor.year}",
-                         f"ce trimestre = T{anchor_quarter} {anchor.year}"))
+                    _say(
+                        lang,
+                        f"this quarter = Q{anchor_quarter} {anchor.year}",
+                        f"ce trimestre = T{anchor_quarter} {anchor.year}",
+                    )
+                )
             elif kind == "last_month":
                 start = _shift_months(anchor, -1)
                 hits.append((m.start(), _month_period(start.year, start.month)))
@@ -263,13 +372,24 @@ def parse_time(text: str, anchor: date, lang: str, taken: list[tuple[int, int]])
                 hits.append((m.start(), _year_period(int(g[0]))))
     hits.sort(key=lambda h: h[0])
     found.periods = [p for _, p in hits if isinstance(p, Period)]
-    found.compare = bool(re.search(
-        r"\b(?:vs|versus|compared (?:to|with)|compare|comparison|against|par rapport a|"
-        r"compare a|comparer|comparaison|contre)\b", text)) and len(found.periods) >= 2
-    found.growth = bool(re.search(
-        r"\b(?:growth|grow|grew|increase|change|evolution|evolve|evolved|croissance|progression|"
-        r"variation|augmentation|hausse|baisse|evolue|yoy|year over year|d une annee sur l autre)\b",
-        text))
+    found.compare = (
+        bool(
+            re.search(
+                r"\b(?:vs|versus|compared (?:to|with)|compare|comparison|against|par rapport a|"
+                r"compare a|comparer|comparaison|contre)\b",
+                text,
+            )
+        )
+        and len(found.periods) >= 2
+    )
+    found.growth = bool(
+        re.search(
+            r"\b(?:growth|grow|grew|increase|change|evolution|evolve|evolved|croissance|progression|"
+            r"variation|augmentation|hausse|baisse|evolue|yoy|year over year|"
+            r"d une annee sur l autre)\b",
+            text,
+        )
+    )
     return found
 
 
@@ -279,12 +399,15 @@ def _say(lang: str, en: str, fr: str) -> str:
 
 def parse_ranking(text: str) -> Ranking | None:
     number = r"([0-9]+|" + "|".join(NUMBER_WORDS) + r")"
-    m = re.search(rf"\b(?:top|best|premiers|premieres|meilleurs|meilleures|les)\s+{number}\b"
-                  r"(?:\s+(?:meilleurs|meilleures|premiers|premieres))?", text)
-    worst = re.search(rf"\b(?:bottom|worst|pires|derniers|dernieres|moins bons)\s+{number}\b",
-                      text)
-    worst_after = re.search(rf"\bles\s+{number}\s+(?:pires|moins bons|moins bonnes|derniers)\b",
-                            text)
+    m = re.search(
+        rf"\b(?:top|best|premiers|premieres|meilleurs|meilleures|les)\s+{number}\b"
+        r"(?:\s+(?:meilleurs|meilleures|premiers|premieres))?",
+        text,
+    )
+    worst = re.search(rf"\b(?:bottom|worst|pires|derniers|dernieres|moins bons)\s+{number}\b", text)
+    worst_after = re.search(
+        rf"\bles\s+{number}\s+(?:pires|moins bons|moins bonnes|derniers)\b", text
+    )
     best_after = re.search(rf"\bles\s+{number}\s+(?:meilleurs|meilleures|premiers|plus)\b", text)
 
     def n_of(match: re.Match[str]) -> int:
@@ -299,14 +422,21 @@ def parse_ranking(text: str) -> Ranking | None:
         return Ranking(n_of(best_after), descending=True)
     if m and (not m.group(0).startswith("les ")):
         return Ranking(n_of(m), descending=True)
-    if re.search(r"\b(?:highest|most|best|largest|biggest|top|le plus|la plus|les plus|"
-                 r"meilleur|meilleure|plus grand|plus grande|plus gros|plus fort|plus forte|"
-                 r"premier)\b", text):
+    if re.search(
+        r"\b(?:highest|most|best|largest|biggest|top|le plus|la plus|les plus|"
+        r"meilleur|meilleure|plus grand|plus grande|plus gros|plus fort|plus forte|"
+        r"premier)\b",
+        text,
+    ):
         plural = re.search(r"\b(?:which|what|quels|quelles)\b.*s\b", text) and re.search(
-            r"\b(?:are|sont)\b", text)
+            r"\b(?:are|sont)\b", text
+        )
         return Ranking(5 if plural else 1, descending=True)
-    if re.search(r"\b(?:lowest|least|worst|smallest|le moins|la moins|pire|plus faible|"
-                 r"plus petit|plus petite|dernier)\b", text):
+    if re.search(
+        r"\b(?:lowest|least|worst|smallest|le moins|la moins|pire|plus faible|"
+        r"plus petit|plus petite|dernier)\b",
+        text,
+    ):
         return Ranking(1, descending=False)
     return None
 
@@ -358,22 +488,35 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
             if match.key not in dimensions:
                 dimensions.append(match.key)
 
-    share = bool(re.search(r"\b(?:share|part|proportion|percentage|pourcentage|mix|"
-                           r"repartition|breakdown)\b|%", text))
+    share = bool(
+        re.search(
+            r"\b(?:share|part|proportion|percentage|pourcentage|mix|"
+            r"repartition|breakdown)\b|%",
+            text,
+        )
+    )
     ranking = parse_ranking(text)
 
     # "sales" alone is ambiguous between money and units: say which one we took.
-    if "revenue" in metrics and re.search(r"\b(?:sales|ventes)\b", text) and not re.search(
-        r"\b(?:revenue|chiffre d affaires|ca|turnover)\b", text
+    if (
+        "revenue" in metrics
+        and re.search(r"\b(?:sales|ventes)\b", text)
+        and not re.search(r"\b(?:revenue|chiffre d affaires|ca|turnover)\b", text)
     ):
-        assumptions.append(_say(lang, "“sales” read as revenue in EUR, not units",
-                                "« ventes » compris comme chiffre d'affaires en EUR, pas en "
-                                "unités"))
+        assumptions.append(
+            _say(
+                lang,
+                "“sales” read as revenue in EUR, not units",
+                "« ventes » compris comme chiffre d'affaires en EUR, pas en unités",
+            )
+        )
     # A metric named twice through a ratio's parts ("revenue vs target" -> attainment).
     if "attainment" in metrics:
         metrics = [m for m in metrics if m not in ("revenue", "revenue_target")] or ["attainment"]
-    if "active_customers" in metrics and "new_customers" in metrics and not re.search(
-        r"\bactive|actifs\b", text
+    if (
+        "active_customers" in metrics
+        and "new_customers" in metrics
+        and not re.search(r"\bactive|actifs\b", text)
     ):
         metrics.remove("active_customers")
 
@@ -384,8 +527,11 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
     # A product or rep filter on a source that cannot see it would silently be ignored.
     problem = None
     if not metrics:
-        problem = _say(lang, "I could not find a metric I know in the question.",
-                       "Je n'ai pas trouvé d'indicateur connu dans la question.")
+        problem = _say(
+            lang,
+            "I could not find a metric I know in the question.",
+            "Je n'ai pas trouvé d'indicateur connu dans la question.",
+        )
 
     # Grouping by a time grain removes the matching word from the "period" sense.
     periods = time.periods
@@ -404,11 +550,19 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
         elif current.label.startswith("Q"):
             q, y = int(current.label[1]), int(current.label[3:])
             previous = _quarter_period(y - 1, q)
-            assumptions.append(_say(lang, f"compared with the same quarter a year earlier",
-                                    "comparé au même trimestre de l'année précédente"))
+            assumptions.append(
+                _say(
+                    lang,
+                    "compared with the same quarter a year earlier",
+                    "comparé au même trimestre de l'année précédente",
+                )
+            )
         else:
-            previous = Period(_shift_months(current.start, -12), _shift_months(current.end, -12),
-                              f"{_shift_months(current.start, -12):%Y-%m}")
+            previous = Period(
+                _shift_months(current.start, -12),
+                _shift_months(current.end, -12),
+                f"{_shift_months(current.start, -12):%Y-%m}",
+            )
         comparison = (current, previous)
     elif time.growth and not periods and not time_dims:
         dimensions.append("year")
@@ -421,8 +575,13 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
         else:
             period = periods[0]
     elif metrics and not time_dims:
-        assumptions.append(_say(lang, "all dates in the data (2017-2025)",
-                                "toutes les dates des données (2017-2025)"))
+        assumptions.append(
+            _say(
+                lang,
+                "all dates in the data (2017-2025)",
+                "toutes les dates des données (2017-2025)",
+            )
+        )
 
     for dim in list(dimensions):
         if dim in filters and len(filters[dim]) == 1 and not GROUP_CUES.search(text):
@@ -525,7 +684,8 @@ def _source_select(
         column = _parse(dim.columns[source_key])
         literals = [exp.Literal.string(v) for v in values]
         conditions.append(
-            exp.EQ(this=column, expression=literals[0]) if len(literals) == 1
+            exp.EQ(this=column, expression=literals[0])
+            if len(literals) == 1
             else exp.In(this=column, expressions=literals)
         )
     if conditions:
@@ -533,9 +693,7 @@ def _source_select(
     if plan.dimensions:
         # Ordinals, not names: an output name such as `region` would clash with input columns
         # of the same name (customers and sales reps both have one) in GROUP BY.
-        select = select.group_by(
-            *[exp.Literal.number(i + 1) for i in range(len(plan.dimensions))]
-        )
+        select = select.group_by(*[exp.Literal.number(i + 1) for i in range(len(plan.dimensions))])
     return select
 
 
@@ -573,7 +731,8 @@ def _values_query(plan: Plan, model: SemanticModel, period: Period | None) -> ex
     for dim in plan.dimensions:
         query = query.select(
             exp.alias_(exp.func("coalesce", *[exp.column(dim, table=n) for n, _ in ctes]), dim)
-            if len(ctes) > 1 else exp.column(dim, table=first)
+            if len(ctes) > 1
+            else exp.column(dim, table=first)
         )
     for metric_key in plan.metrics:
         metric = model.metrics[metric_key]
@@ -589,11 +748,14 @@ def _values_query(plan: Plan, model: SemanticModel, period: Period | None) -> ex
     query = query.from_(ctes[0][1].subquery(first))
     for name, inner in ctes[1:]:
         on = (
-            exp.and_(*[
-                exp.EQ(this=exp.column(d, table=first), expression=exp.column(d, table=name))
-                for d in plan.dimensions
-            ])
-            if plan.dimensions else None
+            exp.and_(
+                *[
+                    exp.EQ(this=exp.column(d, table=first), expression=exp.column(d, table=name))
+                    for d in plan.dimensions
+                ]
+            )
+            if plan.dimensions
+            else None
         )
         query = _join(query, inner.subquery(name), on)
     return query
@@ -617,12 +779,20 @@ def build_sql(plan: Plan, model: SemanticModel) -> Plan:
         metric_key = plan.metrics[0]
         a = _values_query(Plan(**{**plan.__dict__, "metrics": (metric_key,)}), model, current)
         b = _values_query(Plan(**{**plan.__dict__, "metrics": (metric_key,)}), model, previous)
-        cur_col, prev_col = f"{metric_key}_{_slug(current.label)}", f"{metric_key}_{_slug(previous.label)}"
+        cur_col, prev_col = (
+            f"{metric_key}_{_slug(current.label)}",
+            f"{metric_key}_{_slug(previous.label)}",
+        )
         query = exp.select()
         for dim in plan.dimensions:
             query = query.select(
-                exp.alias_(exp.func("coalesce", exp.column(dim, table="cur"),
-                                    exp.column(dim, table="prev")), dim))
+                exp.alias_(
+                    exp.func(
+                        "coalesce", exp.column(dim, table="cur"), exp.column(dim, table="prev")
+                    ),
+                    dim,
+                )
+            )
         cur = exp.column(metric_key, table="cur")
         prev = exp.column(metric_key, table="prev")
         query = query.select(
@@ -630,15 +800,24 @@ def build_sql(plan: Plan, model: SemanticModel) -> Plan:
             exp.alias_(prev.copy(), prev_col),
             exp.alias_(exp.Sub(this=cur.copy(), expression=prev.copy()), "change"),
             exp.alias_(
-                exp.Div(this=exp.cast(exp.Sub(this=cur.copy(), expression=prev.copy()), "numeric"),
-                        expression=exp.func("nullif", prev.copy(), exp.Literal.number(0))),
+                exp.Div(
+                    this=exp.cast(exp.Sub(this=cur.copy(), expression=prev.copy()), "numeric"),
+                    expression=exp.func("nullif", prev.copy(), exp.Literal.number(0)),
+                ),
                 "pct_change",
             ),
         )
         query = query.from_(a.subquery("cur"))
-        on = (exp.and_(*[exp.EQ(this=exp.column(d, table="cur"),
-                                expression=exp.column(d, table="prev")) for d in plan.dimensions])
-              if plan.dimensions else None)
+        on = (
+            exp.and_(
+                *[
+                    exp.EQ(this=exp.column(d, table="cur"), expression=exp.column(d, table="prev"))
+                    for d in plan.dimensions
+                ]
+            )
+            if plan.dimensions
+            else None
+        )
         query = _join(query, b.subquery("prev"), on)
         metric_name = model.metrics[metric_key].name(lang)
         labels[cur_col] = f"{metric_name} {current.label}"
@@ -655,9 +834,14 @@ def build_sql(plan: Plan, model: SemanticModel) -> Plan:
             query = exp.select(
                 "*",
                 exp.alias_(
-                    exp.Div(this=exp.cast(exp.column(sort_col), "numeric"),
-                            expression=exp.func("nullif", exp.Window(
-                                this=exp.Sum(this=exp.column(sort_col))), exp.Literal.number(0))),
+                    exp.Div(
+                        this=exp.cast(exp.column(sort_col), "numeric"),
+                        expression=exp.func(
+                            "nullif",
+                            exp.Window(this=exp.Sum(this=exp.column(sort_col))),
+                            exp.Literal.number(0),
+                        ),
+                    ),
                     "share",
                 ),
             ).from_(query.subquery("v"))
@@ -665,24 +849,26 @@ def build_sql(plan: Plan, model: SemanticModel) -> Plan:
             formats["share"] = "percent"
 
     if plan.ranking and plan.dimensions:
-        order.append(exp.Ordered(this=exp.column(sort_col), desc=plan.ranking.descending,
-                                 nulls_first=False))
+        order.append(
+            exp.Ordered(this=exp.column(sort_col), desc=plan.ranking.descending, nulls_first=False)
+        )
         query = query.order_by(*order).limit(plan.ranking.limit)
     elif time_dims:
         query = query.order_by(*[exp.column(d) for d in plan.dimensions])
     elif plan.dimensions:
-        query = query.order_by(exp.Ordered(this=exp.column(sort_col), desc=True,
-                                           nulls_first=False))
+        query = query.order_by(exp.Ordered(this=exp.column(sort_col), desc=True, nulls_first=False))
 
     sql = query.sql(dialect="postgres")
-    return Plan(**{
-        **plan.__dict__,
-        "sql": sql,
-        "explanation": explain(plan, model),
-        "column_labels": labels,
-        "column_formats": formats,
-        "time_columns": time_dims,
-    })
+    return Plan(
+        **{
+            **plan.__dict__,
+            "sql": sql,
+            "explanation": explain(plan, model),
+            "column_labels": labels,
+            "column_formats": formats,
+            "time_columns": time_dims,
+        }
+    )
 
 
 def _slug(label: str) -> str:
@@ -692,8 +878,10 @@ def _slug(label: str) -> str:
 def explain(plan: Plan, model: SemanticModel) -> str:
     """The plain sentence shown under the numbers: definitions, grouping, filters, period."""
     lang = plan.lang
-    parts = [model.metrics[k].definition.get(lang) or model.metrics[k].definition["en"]
-             for k in plan.metrics]
+    parts = [
+        model.metrics[k].definition.get(lang) or model.metrics[k].definition["en"]
+        for k in plan.metrics
+    ]
     if plan.dimensions:
         names = ", ".join(model.dimensions[d].name(lang).lower() for d in plan.dimensions)
         parts.append(_say(lang, f"by {names}", f"par {names}"))
@@ -705,20 +893,28 @@ def explain(plan: Plan, model: SemanticModel) -> str:
     time_label = model.sources[source_key].time_label.get(lang, "") if source_key else ""
     if plan.comparison:
         a, b = plan.comparison
-        parts.append(_say(lang, f"{a.label} compared with {b.label}",
-                          f"{a.label} comparé à {b.label}"))
+        parts.append(
+            _say(lang, f"{a.label} compared with {b.label}", f"{a.label} comparé à {b.label}")
+        )
     elif plan.period:
         parts.append(f"{time_label} {_period_words(plan.period, lang)}")
     if plan.ranking:
-        parts.append(_say(
-            lang,
-            f"{'top' if plan.ranking.descending else 'bottom'} {plan.ranking.limit}",
-            f"{'les' if plan.ranking.descending else 'les derniers'} {plan.ranking.limit}"
-            f"{' meilleurs' if plan.ranking.descending else ''}",
-        ))
+        parts.append(
+            _say(
+                lang,
+                f"{'top' if plan.ranking.descending else 'bottom'} {plan.ranking.limit}",
+                f"{'les' if plan.ranking.descending else 'les derniers'} {plan.ranking.limit}"
+                f"{' meilleurs' if plan.ranking.descending else ''}",
+            )
+        )
     if plan.share:
-        parts.append(_say(lang, "with each row's share of the total",
-                          "avec la part de chaque ligne dans le total"))
+        parts.append(
+            _say(
+                lang,
+                "with each row's share of the total",
+                "avec la part de chaque ligne dans le total",
+            )
+        )
     text = "; ".join(parts)
     if plan.assumptions:
         text += ". " + _say(lang, "Assumed: ", "Hypothèse : ") + "; ".join(plan.assumptions)
@@ -728,8 +924,11 @@ def explain(plan: Plan, model: SemanticModel) -> str:
 def _period_words(period: Period, lang: str) -> str:
     if period.label.isdigit():
         return _say(lang, f"in {period.label}", f"en {period.label}")
-    return _say(lang, f"from {period.start:%Y-%m-%d} to {period.end:%Y-%m-%d} (exclusive)",
-                f"du {period.start:%d/%m/%Y} au {period.end:%d/%m/%Y} (exclu)")
+    return _say(
+        lang,
+        f"from {period.start:%Y-%m-%d} to {period.end:%Y-%m-%d} (exclusive)",
+        f"du {period.start:%d/%m/%Y} au {period.end:%d/%m/%Y} (exclu)",
+    )
 
 
 def suggestions(model: SemanticModel, lang: str, limit: int = 3) -> list[str]:

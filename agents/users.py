@@ -75,7 +75,7 @@ def read_yaml(path: Path) -> Any:
 
 
 def load_directory(path: Path) -> Directory:
-    """Read users.yaml into a Directory; ConfigError with the file and the problem when malformed."""
+    """Read users.yaml into a Directory; a malformed file raises ConfigError naming the problem."""
     data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("users"), dict):
         raise ConfigError(f"{path}: expected a mapping with a `users:` section.")

@@ -1,4 +1,4 @@
-"""Shared reporting for the benchmark scripts: every figure is printed with its target and its peer."""
+"""Shared reporting for the benchmarks: each figure is printed with its target and its peer."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def print_table(figures: Sequence[Figure]) -> None:
         for f in figures
     ]
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-    line = "  ".join("{:<%d}" % w for w in widths)
+    line = "  ".join(f"{{:<{w}}}" for w in widths)
     print(line.format(*header))
     print(line.format(*("-" * w for w in widths)))
     for row in rows:

@@ -34,7 +34,7 @@ import re
 import sys
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -98,7 +98,7 @@ class Source:
     @property
     def date(self) -> datetime:
         raw = self.meta.get("date", DEFAULT_DATE)
-        return datetime.strptime(raw, "%Y-%m-%d").replace(hour=9, tzinfo=timezone.utc)
+        return datetime.strptime(raw, "%Y-%m-%d").replace(hour=9, tzinfo=UTC)
 
 
 _NUMBERED = re.compile(r"^(\d+[.)]|[a-z][.)])\s+")
@@ -150,7 +150,12 @@ def parse_source(path: Path) -> Source:
             blocks.append(Block("number", stripped))
         else:
             # continuation of a bullet written on several lines
-            if not para and blocks and blocks[-1].kind in ("bullet", "number") and line.startswith("  "):
+            if (
+                not para
+                and blocks
+                and blocks[-1].kind in ("bullet", "number")
+                and line.startswith("  ")
+            ):
                 blocks[-1].text += " " + stripped
             else:
                 para.append(stripped)
@@ -176,11 +181,11 @@ def build_pdf(src: Source, target: Path) -> None:
     classification = pdf_safe(src.meta.get("classification", "Internal"))
     version = pdf_safe(src.meta.get("version", ""))
     lang = src.meta.get("lang", "en")
-    page_word = "Page" if lang != "fr" else "Page"
+    page_word = "Page"
     of_word = "of" if lang != "fr" else "sur"
 
     class Doc(FPDF):
-        def header(self) -> None:  # noqa: D401 - fpdf hook
+        def header(self) -> None:
             self.set_font("helvetica", "", 8)
             self.set_text_color(110, 110, 110)
             self.cell(0, 5, pdf_safe(COMPANY), new_x=XPos.LEFT, new_y=YPos.TOP)
@@ -190,7 +195,7 @@ def build_pdf(src: Source, target: Path) -> None:
             self.ln(6)
             self.set_text_color(0, 0, 0)
 
-        def footer(self) -> None:  # noqa: D401 - fpdf hook
+        def footer(self) -> None:
             self.set_y(-15)
             self.set_font("helvetica", "", 8)
             self.set_text_color(110, 110, 110)
@@ -232,11 +237,19 @@ def build_pdf(src: Source, target: Path) -> None:
                 pdf.add_page()
             pdf.ln(3 if block.level > 1 else 4)
             pdf.set_font("helvetica", "B", size)
-            pdf.multi_cell(0, size * 0.55, pdf_safe(strip_bold(block.text)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                0,
+                size * 0.55,
+                pdf_safe(strip_bold(block.text)),
+                new_x=XPos.LMARGIN,
+                new_y=YPos.NEXT,
+            )
             pdf.ln(1.5)
         elif block.kind == "para":
             pdf.set_font("helvetica", "", body_size)
-            pdf.multi_cell(0, line_h, pdf_safe(strip_bold(block.text)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+            pdf.multi_cell(
+                0, line_h, pdf_safe(strip_bold(block.text)), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
             pdf.ln(2)
         elif block.kind in ("bullet", "number"):
             pdf.set_font("helvetica", "", body_size)
@@ -248,8 +261,10 @@ def build_pdf(src: Source, target: Path) -> None:
             else:
                 m = _NUMBERED.match(block.text)
                 pdf.cell(indent + 2, line_h, m.group(1) if m else "")
-                text = block.text[m.end():] if m else block.text
-            pdf.multi_cell(0, line_h, pdf_safe(strip_bold(text)), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+                text = block.text[m.end() :] if m else block.text
+            pdf.multi_cell(
+                0, line_h, pdf_safe(strip_bold(text)), new_x=XPos.LMARGIN, new_y=YPos.NEXT
+            )
             pdf.ln(0.8)
         elif block.kind == "table":
             pdf.ln(1)
@@ -330,7 +345,9 @@ def build_docx(src: Source, target: Path) -> None:
         elif block.kind == "bullet":
             _add_runs(doc.add_paragraph(style="List Bullet"), block.text)
         elif block.kind == "number":
-            _add_runs(doc.add_paragraph(style="List Number"), _NUMBERED.sub("", block.text, count=1))
+            _add_runs(
+                doc.add_paragraph(style="List Number"), _NUMBERED.sub("", block.text, count=1)
+            )
         elif block.kind == "table":
             ncols = max(len(r) for r in block.rows)
             table = doc.add_table(rows=0, cols=ncols)
@@ -355,7 +372,10 @@ def _normalise_zip(data: bytes, when: datetime) -> bytes:
     """Rewrite a ZIP container with fixed timestamps so output is reproducible."""
     stamp = (when.year, when.month, when.day, 9, 0, 0)
     out = io.BytesIO()
-    with zipfile.ZipFile(io.BytesIO(data)) as zin, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout:
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as zin,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as zout,
+    ):
         for item in zin.infolist():
             info = zipfile.ZipInfo(item.filename, date_time=stamp)
             info.compress_type = zipfile.ZIP_DEFLATED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import psycopg
 import pytest
 
@@ -114,10 +116,8 @@ def test_scoped_user_cannot_widen_scope_even_unguarded(resources) -> None:
     bruno = resources.directory.get("bruno")
     pool = resources.reader_pool(bruno)
     for statement in WIDENING:
-        try:
+        with contextlib.suppress(SqlError):
             run_query(unchecked(statement), pool, statement_timeout_ms=5000, max_rows=100)
-        except SqlError:
-            pass
     for table, column in [("customers", "region"), ("revenue_targets", "region")]:
         result = run_query(unchecked(f"SELECT DISTINCT {column} FROM warehouse.{table}"), pool,
                            statement_timeout_ms=5000, max_rows=100)
