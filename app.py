@@ -46,6 +46,8 @@ with st.sidebar:
     login = st.selectbox("Signed in as (demo)", logins, key="login",
                          format_func=lambda u: f"{resources.directory.users[u].name} ({u})")
     user = resources.directory.users[login]
+    # Widget keys are dropped on other pages; this plain key carries the user to them.
+    st.session_state["user_login"] = login
     st.write("Groups: " + ", ".join(sorted(user.all_groups)))
     if user.scope_region:
         st.write(f"Data scope: region {user.scope_region}")

@@ -30,3 +30,17 @@ def test_document_question_shows_sources(resources) -> None:
     assert not at.exception
     assert len(at.expander) >= 1
     assert not at.dataframe
+
+
+def test_documents_page_lists_only_what_the_user_may_read(resources) -> None:
+    page = str(Path(APP).parent / "pages" / "documents.py")
+    at = AppTest.from_file(page, default_timeout=120)
+    at.session_state["user_login"] = "emma"
+    at.run()
+    assert not at.exception
+    paths = list(at.dataframe[0].value["Path"])
+    assert paths and not any("board/" in p or "salary" in p for p in paths)
+    at = AppTest.from_file(page, default_timeout=120)
+    at.session_state["user_login"] = "alice"
+    at.run()
+    assert any("board/" in p for p in at.dataframe[0].value["Path"])
