@@ -81,15 +81,34 @@ def _check(sql: str, policy: Policy) -> GuardResult:
     if verdict.reason is not None:
         return refuse(verdict.reason, verdict.tables)
     capped, row_cap = apply_row_cap(root, policy.max_rows)
+    # Comments are dropped: what runs is exactly the tree that was checked. Function names
+    # are printed as written, as sqlglot would otherwise upper-case quoted ones.
+    output = capped.sql(dialect="postgres", comments=False, normalize_functions=False)
+    if not _reads_back_identically(output, policy.max_rows):
+        # Syntax sqlglot accepts but prints differently (e.g. FROM-first queries) would run as
+        # something other than what was checked.
+        return refuse("could not be rewritten into a form that reads back the same; "
+                      "please write it as a standard PostgreSQL query", verdict.tables)
     return GuardResult(
         allowed=True,
         reason=None,
-        # Comments are dropped: what runs is exactly the tree that was checked. Function names
-        # are printed as written, as sqlglot would otherwise upper-case quoted ones.
-        sql=capped.sql(dialect="postgres", comments=False, normalize_functions=False),
+        sql=output,
         row_cap=row_cap,
         tables=verdict.tables,
     )
+
+
+def _reads_back_identically(output: str, max_rows: int) -> bool:
+    try:
+        again = [s for s in _POSTGRES.parse(output) if s is not None
+                 and not isinstance(s, exp.Semicolon)]
+    except (TokenError, ParseError):
+        return False
+    if len(again) != 1 or not isinstance(again[0], _QUERY_ROOTS):
+        return False
+    recapped, extra_cap = apply_row_cap(again[0], max_rows)
+    regenerated = recapped.sql(dialect="postgres", comments=False, normalize_functions=False)
+    return extra_cap is None and regenerated == output
 
 
 def _not_a_query(root: exp.Expr, tokens: list[Token]) -> str:
