@@ -230,10 +230,6 @@ def answer_table(answer: Answer) -> tuple[list[str], list[list[Any]]]:
     return headers, rows
 
 
-def column_format(answer: Answer, column: str) -> str | None:
-    return answer.column_formats.get(column)
-
-
 # ---------------------------------------------------------------- document answers
 
 

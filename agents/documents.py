@@ -7,6 +7,8 @@ from datetime import datetime
 
 from psycopg_pool import ConnectionPool
 
+from agents.retrieval import as_docs_reader
+
 
 @dataclass(frozen=True)
 class DocumentInfo:
@@ -21,8 +23,7 @@ class DocumentInfo:
 def list_documents(pool: ConnectionPool, groups: frozenset[str]) -> list[DocumentInfo]:
     """Documents visible to `groups`, newest first (RLS as sourced_docs_reader decides)."""
     with pool.connection() as conn, conn.transaction():
-        conn.execute("SET LOCAL ROLE sourced_docs_reader")
-        conn.execute("SELECT set_config('sourced.groups', %s, true)", (",".join(sorted(groups)),))
+        as_docs_reader(conn, groups)
         rows = conn.execute(
             "SELECT title, path, acl_groups, modified_at, chunk_count, language"
             " FROM app.documents ORDER BY modified_at DESC, path"

@@ -12,7 +12,7 @@ pipeline offers close questions instead of running a half-understood guess.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import sqlglot
@@ -606,7 +606,7 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
     try:
         return build_sql(plan, model)
     except PlanningError as exc:
-        return Plan(**{**plan.__dict__, "confident": False, "problem": exc.message(lang)})
+        return replace(plan, confident=False, problem=exc.message(lang))
 
 
 class PlanningError(Exception):
@@ -777,8 +777,8 @@ def build_sql(plan: Plan, model: SemanticModel) -> Plan:
     if plan.comparison:
         current, previous = plan.comparison
         metric_key = plan.metrics[0]
-        a = _values_query(Plan(**{**plan.__dict__, "metrics": (metric_key,)}), model, current)
-        b = _values_query(Plan(**{**plan.__dict__, "metrics": (metric_key,)}), model, previous)
+        a = _values_query(replace(plan, metrics=(metric_key,)), model, current)
+        b = _values_query(replace(plan, metrics=(metric_key,)), model, previous)
         cur_col, prev_col = (
             f"{metric_key}_{_slug(current.label)}",
             f"{metric_key}_{_slug(previous.label)}",
@@ -859,15 +859,13 @@ def build_sql(plan: Plan, model: SemanticModel) -> Plan:
         query = query.order_by(exp.Ordered(this=exp.column(sort_col), desc=True, nulls_first=False))
 
     sql = query.sql(dialect="postgres")
-    return Plan(
-        **{
-            **plan.__dict__,
-            "sql": sql,
-            "explanation": explain(plan, model),
-            "column_labels": labels,
-            "column_formats": formats,
-            "time_columns": time_dims,
-        }
+    return replace(
+        plan,
+        sql=sql,
+        explanation=explain(plan, model),
+        column_labels=labels,
+        column_formats=formats,
+        time_columns=time_dims,
     )
 
 

@@ -32,6 +32,8 @@ class Resources:
     model: SemanticModel
     planning: PlanningContext
     app_pool: ConnectionPool
+    # Tables of the semantic model plus the restricted ones, parsed once rather than per question.
+    warehouse_tables: frozenset[str]
     _embedder: Embedder | None = None
     _reader_pools: dict[str, ConnectionPool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -44,15 +46,12 @@ class Resources:
                 self._embedder = build_embedder(self.settings)
             return self._embedder
 
-    def warehouse_tables(self) -> frozenset[str]:
-        return self.model.tables() | frozenset(self.directory.restricted_tables)
-
     def policy_for(self, user: User) -> Policy:
         """The guard policy of a user: the row cap and the tables their groups may read."""
         return policy_for_groups(
             user.all_groups,
             restricted_tables={k: list(v) for k, v in self.directory.restricted_tables.items()},
-            all_tables=self.warehouse_tables(),
+            all_tables=self.warehouse_tables,
             max_rows=self.settings.max_rows,
         )
 
@@ -131,4 +130,5 @@ def build_resources(settings: Settings, *, prepare: bool = True) -> Resources:
         model=model,
         planning=PlanningContext(model, anchor),
         app_pool=app_pool,
+        warehouse_tables=model.tables() | frozenset(directory.restricted_tables),
     )

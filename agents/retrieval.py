@@ -59,6 +59,12 @@ LIMIT %(k)s
 """
 
 
+def as_docs_reader(conn: psycopg.Connection, groups: frozenset[str]) -> None:
+    """Inside the caller's transaction: become the RLS-bound role, seeing only `groups`' rows."""
+    conn.execute("SET LOCAL ROLE sourced_docs_reader")
+    conn.execute("SELECT set_config('sourced.groups', %s, true)", (",".join(sorted(groups)),))
+
+
 @dataclass(frozen=True)
 class Passage:
     chunk_id: int
@@ -98,8 +104,7 @@ def retrieve_chunks(
     }
     try:
         with conn.transaction():
-            conn.execute("SET LOCAL ROLE sourced_docs_reader")
-            conn.execute("SELECT set_config('sourced.groups', %s, true)", (",".join(group_list),))
+            as_docs_reader(conn, groups)
             conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
             conn.execute("SET LOCAL hnsw.ef_search = 100")
             rows = conn.execute(HYBRID_SQL, params).fetchall()

@@ -7,7 +7,7 @@ quotes it, the app shows its definitions next to every number.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ class SemanticModel:
         for key, dim in self.dimensions.items():
             if dim.values_from:
                 values = tuple(sorted({str(v) for v in fetch(dim.values_from) if v}))
-                dims[key] = Dimension(**{**dim.__dict__, "values": values or dim.values})
+                dims[key] = replace(dim, values=values or dim.values)
             else:
                 dims[key] = dim
         return SemanticModel(self.sources, self.metrics, dims)
@@ -84,9 +84,9 @@ class SemanticModel:
         found: set[str] = set()
         for source in self.sources.values():
             for fragment in (source.from_, *source.joins):
-                tree = sqlglot.parse_one(f"SELECT 1 FROM {fragment}" if " JOIN " not in
-                                         f" {fragment.upper()}" else f"SELECT 1 FROM x {fragment}",
-                                         read="postgres")
+                # Joins are parsed after a placeholder FROM; `from` fragments stand alone.
+                prefix = "SELECT 1 FROM x" if fragment in source.joins else "SELECT 1 FROM"
+                tree = sqlglot.parse_one(f"{prefix} {fragment}", read="postgres")
                 for table in tree.find_all(exp.Table):
                     if table.db:
                         found.add(f"{table.db}.{table.name}".lower())

@@ -6,7 +6,6 @@ which the app shows, so nothing is dropped silently.
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -62,7 +61,3 @@ def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int
                          detail=str(exc)) from exc
     assert row is not None
     return int(row[0])
-
-
-def dumps(value: object) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)
