@@ -75,7 +75,9 @@ class Answer:
     error: str | None = None
     refusal_reason: str | None = None
     suggestions: list[str] = field(default_factory=list)
-    verified_by: str | None = None
+    verified_by: str | None = None  # the trusted badge: "Verified by chloe on 2026-03-02"
+    verified_id: int | None = None
+    sql_source: str | None = None  # planner | llm | verified
     variant: str | None = None
     regenerated_from: str | None = None
     tokens: int | None = None
@@ -100,6 +102,9 @@ class Answer:
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
             "error": self.error,
             "suggestions": list(self.suggestions),
+            "sql_source": self.sql_source,
+            "verified_by": self.verified_by,
+            "variant": self.variant,
         }
 
 
@@ -380,3 +385,72 @@ def source_line(source: Source, lang: str) -> str:
         where.append(f"p. {source.page}")
     place = f" — {', '.join(where)}" if where else ""
     return f"[{source.number}] {source.title}{place} ({source.modified}) · `{source.path}`"
+
+
+# ---------------------------------------------------------------- model-written answers
+
+
+class CitationFilter:
+    """Streams text while removing citations that point outside the retrieved sources.
+
+    A model may write [7] with five passages, or cite a number it invented; that marker is
+    dropped before the user sees it. Text is held back only while a bracket is open.
+    """
+
+    PATTERN = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+    def __init__(self, valid: set[int]) -> None:
+        self.valid = valid
+        self._pending = ""
+
+    def feed(self, piece: str) -> str:
+        self._pending += piece
+        open_at = self._pending.rfind("[")
+        if open_at != -1 and "]" not in self._pending[open_at:] and \
+                len(self._pending) - open_at < 24:
+            ready, self._pending = self._pending[:open_at], self._pending[open_at:]
+        else:
+            ready, self._pending = self._pending, ""
+        return self._clean(ready)
+
+    def flush(self) -> str:
+        ready, self._pending = self._pending, ""
+        return self._clean(ready)
+
+    def _clean(self, text: str) -> str:
+        def keep(match: re.Match[str]) -> str:
+            numbers = [int(n) for n in re.split(r"\s*,\s*", match.group(1))]
+            kept = [n for n in numbers if n in self.valid]
+            return "".join(f"[{n}]" for n in kept)
+
+        return self.PATTERN.sub(keep, text)
+
+
+def filter_citations(text: str, valid: set[int]) -> str:
+    citations = CitationFilter(valid)
+    return citations.feed(text) + citations.flush()
+
+
+def passages_block(sources: list[Source]) -> str:
+    """The retrieved passages for the prompt, each numbered; a passage cannot close the block."""
+    blocks = []
+    for source in sources:
+        where = ", ".join(x for x in (source.section, f"p. {source.page}" if source.page else None)
+                          if x)
+        body = re.sub(r"</?\s*passages?\s*>", "", source.passage, flags=re.IGNORECASE)
+        blocks.append(f"[{source.number}] {source.title}"
+                      f"{f' — {where}' if where else ''} ({source.modified})\n{body}")
+    return "\n\n".join(blocks)
+
+
+def result_preview(columns: list[str], rows: list[tuple[Any, ...]], formats: dict[str, str],
+                   lang: str, limit: int = 20) -> str:
+    """The first rows as a small text table for the summary prompt (formatted like the app)."""
+    lines = [" | ".join(columns)]
+    for row in rows[:limit]:
+        lines.append(" | ".join(format_value(v, formats.get(c), lang)
+                                for c, v in zip(columns, row, strict=True)))
+    return "\n".join(lines)
+
+
+LANGUAGE_NAMES = {"fr": "French", "en": "English"}

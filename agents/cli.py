@@ -1,4 +1,4 @@
-"""The `sourced` command: setup, seed, db url, ingest, ask.
+"""The `sourced` command: setup, seed, db url, ingest, ask, verify, review.
 
 Exit codes: 0 answered (a polite refusal is an answer), 2 bad input or configuration, 1 when the
 database or another service failed. No traceback reaches the terminal.
@@ -13,11 +13,15 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import psycopg
 
 from agents.config import Settings, load_settings
 from agents.errors import AssistantError, BadInput, ConfigError
+
+if TYPE_CHECKING:
+    from agents.resources import Resources
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -39,6 +43,17 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--user", default="alice")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    verify = sub.add_parser("verify", help="save a question and its SQL as a verified query "
+                            "(analysts)")
+    verify.add_argument("question")
+    verify.add_argument("--sql", required=True, help="the SQL that answers it ('-' reads stdin)")
+    verify.add_argument("--user", required=True, help="the analyst saving it")
+    review = sub.add_parser("review", help="the review queue of thumbs-down and corrections")
+    review.add_argument("action", choices=["list", "approve", "reject"])
+    review.add_argument("review_id", nargs="?", type=int)
+    review.add_argument("--user", help="the analyst deciding (approve, reject)")
+    review.add_argument("--sql", help="approve with this corrected SQL instead of the proposed")
+    review.add_argument("--note", help="why it was rejected")
     return parser
 
 
@@ -93,6 +108,13 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ask":
         question = sys.stdin.read() if args.question == "-" else args.question
         return _ask(settings, question, args.user, args.json)
+    if args.command in ("verify", "review"):
+        resources = build_resources(settings)
+        try:
+            return _verify(resources, args) if args.command == "verify" else \
+                _review(resources, args)
+        finally:
+            resources.close()
     return EXIT_BAD_INPUT
 
 
@@ -163,6 +185,48 @@ def _ingest(resources: object, args: argparse.Namespace) -> int:
         if not args.watch:
             return EXIT_OK
         time.sleep(max(args.interval, 1.0))
+
+
+def _verify(resources: Resources, args: argparse.Namespace) -> int:
+    from agents.verified import save_verified
+
+    user = resources.directory.get(args.user)
+    sql = sys.stdin.read() if args.sql == "-" else args.sql
+    saved = save_verified(resources.app_pool, resources.embedder, user, args.question, sql,
+                          resources.policy_for(user))
+    print(f"Saved verified query #{saved.verified_id}: {saved.question!r} "
+          f"({saved.badge('en').lower()}).")
+    return EXIT_OK
+
+
+def _review(resources: Resources, args: argparse.Namespace) -> int:
+    from agents.verified import approve_review, pending_reviews, reject_review
+
+    if args.action == "list":
+        reviews = pending_reviews(resources.app_pool)
+        if not reviews:
+            print("No answer is waiting for review.")
+        for item in reviews:
+            print(f"#{item.review_id} {item.created_at:%Y-%m-%d} by {item.proposed_by}: "
+                  f"{item.question}")
+            if item.comment:
+                print(f"    comment: {item.comment}")
+            if item.proposed_sql:
+                print(f"    proposed SQL: {item.proposed_sql}")
+            elif item.original_sql:
+                print(f"    original SQL: {item.original_sql}")
+        return EXIT_OK
+    if args.review_id is None or not args.user:
+        raise BadInput(f"`sourced review {args.action}` needs a review id and --user.")
+    analyst = resources.directory.get(args.user)
+    if args.action == "approve":
+        saved = approve_review(resources.app_pool, resources.embedder, args.review_id, analyst,
+                               resources.policy_for(analyst), sql=args.sql)
+        print(f"Approved review #{args.review_id}: verified query #{saved.verified_id}.")
+    else:
+        reject_review(resources.app_pool, args.review_id, analyst, args.note)
+        print(f"Rejected review #{args.review_id}.")
+    return EXIT_OK
 
 
 def _ask(settings: Settings, question: str, user: str, as_json: bool) -> int:

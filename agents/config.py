@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, BaseModel, Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -19,6 +19,17 @@ from pydantic_settings import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+
+
+class Variant(BaseModel):
+    """One arm of an A/B test: a model and the prompt versions it is asked with."""
+
+    name: str
+    model: str | None = None  # None: the main llm_model
+    base_url: str | None = None  # None: the main llm_base_url
+    sql_prompt: str = "sql_writer_v1"
+    answer_prompt: str = "doc_answer_v1"
+    temperature: float = Field(default=0.0, ge=0, le=2)
 
 
 class Settings(BaseSettings):
@@ -65,6 +76,18 @@ class Settings(BaseSettings):
     embed_model: str | None = None
     embed_base_url: str | None = None
     embed_api_key: SecretStr | None = None
+
+    # A/B of two variants (JSON list in SOURCED_AB_VARIANTS); ab_enabled draws one per question.
+    ab_enabled: bool = False
+    ab_variants: list[Variant] = Field(default_factory=list, max_length=2)
+
+    # LLM writer: the schema part of the prompt is cut to this many tokens (about 4 characters
+    # each), so a warehouse of hundreds of tables still gives a bounded prompt.
+    prompt_token_budget: int = Field(default=3_000, ge=500)
+    # Cosine similarity above which a new question may reuse an analyst's verified query; it must
+    # also name the same metrics, dimensions, filters, periods and numbers. Calibrated for the
+    # offline encoder in tests/test_verified.py (near-misses reach 0.77 when those agree).
+    verified_threshold: float = Field(default=0.80, gt=0, le=1)
 
     log_json: bool = False
 

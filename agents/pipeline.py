@@ -1,7 +1,12 @@
 """`ask`: the one entry point the app, the CLI and the tests call.
 
-question -> checks -> router -> planner -> sql_guard.check -> executor ─┐
-                             └─> retrieval ───────────────────────────────┴> answer -> query_log
+question -> checks -> planner -> router ─> verified query | planner | LLM writer
+                                            -> sql_guard.check -> executor ─┐
+                                 └─> retrieval ────────────────────────────────┴> answer -> log
+
+Which SQL runs: an analyst's verified query when the question matches one; else the offline
+planner when it is confident (fast, deterministic, free); else the LLM writer when a model is
+configured; else an honest "I can't answer that yet" with close questions that work.
 
 `ask` always returns an Answer: bad input, refusals and failures become a plain sentence (and
 `Answer.error` says which kind); the query_log row is committed before the answer is returned.
@@ -14,24 +19,48 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import numpy as np
+
 from agents.answer import (
+    LANGUAGE_NAMES,
     Answer,
+    CitationFilter,
     chart_for,
     data_sentence,
     extractive_answer,
     not_found_text,
+    passages_block,
+    result_preview,
     sources_from,
 )
-from agents.errors import AssistantError, BadInput, GuardRejected, StoreError
-from agents.executor import run_query
+from agents.config import Variant
+from agents.errors import AssistantError, BadInput, GuardRejected, ProviderError, StoreError
+from agents.executor import QueryResult, run_query
 from agents.language import detect_language
 from agents.planner import Plan, plan_question, suggestions
+from agents.prompts import load_prompt
+from agents.providers import ChatModel, TokenSink, pick_variant, stream, variant_named
 from agents.resources import Resources
 from agents.retrieval import retrieve_chunks
-from agents.router import refusal_text, route_question
+from agents.router import Route, refusal_text, route_question, route_with_model
+from agents.sql_writer import (
+    Example,
+    SqlPrompt,
+    build_sql_prompt,
+    definitions_text,
+    select_tables,
+    write_and_run,
+)
 from agents.store import log_answer
 from agents.users import User
-from sql_guard import check
+from agents.verified import (
+    VerifiedQuery,
+    closest_verified,
+    mark_used,
+    match_verified,
+    signature_from_plan,
+)
+from sql_guard import GuardResult, check
 
 log = logging.getLogger("sourced.ask")
 T = TypeVar("T")
@@ -68,8 +97,14 @@ def ask(
     *,
     regenerated_from: str | None = None,
     variant: str | None = None,
+    on_token: TokenSink | None = None,
 ) -> Answer:
-    """Answer a question for a user. Never raises for bad input or a failed stage."""
+    """Answer a question for a user. Never raises for bad input or a failed stage.
+
+    `on_token` receives the model's words as they come (the app streams them); the returned
+    Answer holds the whole text, and its query_log row is committed before this returns.
+    `regenerated_from` asks again: with a model, warmer, and with the other A/B variant.
+    """
     started = time.perf_counter()
     timings: dict[str, float] = {}
 
@@ -94,27 +129,42 @@ def ask(
         return answer
 
     lang = detect_language(text)
+    settings = resources.settings
+    chosen = _choose_variant(resources, variant, regenerated_from)
     answer = Answer(question=text, user=user.login, route="refused", text="",
-                    mode=resources.settings.mode, lang=lang, variant=variant,
+                    mode=settings.mode, lang=lang,
+                    variant=chosen.name if settings.llm_enabled else variant,
                     regenerated_from=regenerated_from)
+    model = (resources.chat_model(chosen, temperature=0.7 if regenerated_from else None)
+             if settings.llm_enabled else None)
+    state = _Turn(answer, user, resources, timed, model, on_token)
     try:
         plan = timed("plan", lambda: plan_question(text, resources.planning))
         route = timed("route", lambda: route_question(text, has_metric=bool(plan.metrics)))
+        verified = None
+        if route.route != "refused":
+            verified = state.verified_match()
+            if verified is not None:
+                route = Route("both" if route.route == "both" else "sql",
+                              "matches a verified query")
+            elif model is not None and not plan.confident:
+                # The model may see what the rules cannot; the rules' refusals always stand.
+                route = state.model_route(route)
         answer.route = route.route
         if route.route == "refused":
             answer.text = refusal_text(route.reason, lang)
             answer.refusal_reason = route.reason
         elif route.route == "sql":
-            _answer_with_data(answer, plan, user, resources, timed)
+            state.answer_with_data(plan, verified)
         elif route.route == "docs":
-            _answer_with_documents(answer, text, user, resources, timed)
+            state.answer_with_documents()
         else:
-            _answer_with_data(answer, plan, user, resources, timed)
+            state.answer_with_data(plan, verified)
             data_text = answer.text
-            _answer_with_documents(answer, text, user, resources, timed)
+            state.answer_with_documents()
             answer.text = data_text + "\n\n" + answer.text
     except AssistantError as exc:
-        answer.text = exc.user_message
+        answer.text = exc.user_message + (f"\n\n{answer.text}" if answer.text else "")
         answer.error = type(exc).__name__
         log.warning("stage failed: %s", exc.detail)
     except Exception as exc:  # a bug must still end as a sentence, never a traceback
@@ -127,9 +177,31 @@ def ask(
         "sql": "from the warehouse", "docs": "from documents",
         "both": "from the warehouse and documents",
     }.get(answer.route, "")
+    answer.tokens = state.tokens or None
     answer.timings_ms = {**timings, "total": (time.perf_counter() - started) * 1000}
     _log(resources, answer)
     return answer
+
+
+def _choose_variant(resources: Resources, requested: str | None,
+                    regenerated_from: str | None) -> Variant:
+    settings = resources.settings
+    if requested is not None:
+        return variant_named(settings, requested)
+    if regenerated_from is not None and settings.ab_enabled:
+        previous = _variant_of(resources, regenerated_from)
+        return pick_variant(settings, exclude=previous)
+    return pick_variant(settings)
+
+
+def _variant_of(resources: Resources, answer_id: str) -> str | None:
+    try:
+        with resources.app_pool.connection() as conn:
+            row = conn.execute("SELECT variant FROM app.query_log WHERE answer_id = %s",
+                               (answer_id,)).fetchone()
+    except Exception:
+        return None
+    return row[0] if row else None
 
 
 def _log(resources: Resources, answer: Answer) -> None:
@@ -144,12 +216,218 @@ def _log(resources: Resources, answer: Answer) -> None:
                                 "error": answer.error})
 
 
-def _answer_with_data(answer: Answer, plan: Plan, user: User, resources: Resources,
-                      timed: Callable[[str, Callable[[], T]], T]) -> None:
-    lang = answer.lang
-    if not plan.confident or not plan.sql:
+class _Turn:
+    """One question being answered: the stages share the answer, the user and the timers."""
+
+    def __init__(self, answer: Answer, user: User, resources: Resources,
+                 timed: Callable[[str, Callable[[], T]], T], model: ChatModel | None,
+                 on_token: TokenSink | None) -> None:
+        self.answer = answer
+        self.user = user
+        self.resources = resources
+        self.timed = timed
+        self.model = model
+        self.on_token = on_token
+        self.tokens = 0
+        self._vector: np.ndarray | None = None
+
+    @property
+    def lang(self) -> str:
+        return self.answer.lang
+
+    def vector(self) -> np.ndarray:
+        if self._vector is None:
+            embedder = self.resources.embedder
+            self._vector = self.timed("embed", lambda: embedder.embed([self.answer.question])[0])
+        return self._vector
+
+    # ------------------------------------------------------------ routing helpers
+
+    def verified_match(self) -> VerifiedQuery | None:
+        resources = self.resources
+        with resources.app_pool.connection() as conn:
+            row = conn.execute("SELECT EXISTS (SELECT 1 FROM app.verified_queries)").fetchone()
+            if not row or not row[0]:
+                return None
+            vector = self.vector()
+            return self.timed("verified", lambda: match_verified(
+                conn, self.answer.question, vector, resources.embedder.name,
+                resources.settings.verified_threshold, resources.model,
+                lambda q: signature_from_plan(plan_question(q, resources.planning))))
+
+    def model_route(self, offline: Route) -> Route:
+        assert self.model is not None
+        try:
+            route, tokens = self.timed("route_llm", lambda: route_with_model(
+                self.answer.question, self.model, self.resources.model))  # type: ignore[arg-type]
+        except ProviderError as exc:
+            log.warning("model router unavailable, offline route kept: %s", exc.detail)
+            return offline
+        self.tokens += tokens or 0
+        return route
+
+    # ------------------------------------------------------------ data
+
+    def answer_with_data(self, plan: Plan, verified: VerifiedQuery | None) -> None:
+        answer = self.answer
+        if verified is not None:
+            self._run_verified(verified)
+        elif plan.confident and plan.sql:
+            self._run_plan(plan)
+        elif self.model is not None:
+            try:
+                self._run_writer(plan)
+            except ProviderError as exc:
+                # The model is down: say so plainly, and offer what works offline.
+                self._not_understood(plan)
+                offline = (" Les questions ci-dessous fonctionnent hors ligne."
+                           if self.lang == "fr" else " The questions below work offline.")
+                answer.text = exc.user_message + offline + "\n\n" + answer.text
+                answer.error = "ProviderError"
+                log.warning("LLM writer unavailable: %s", exc.detail)
+                return
+        else:
+            self._not_understood(plan)
+            return
+        # Only model-written SQL gets a model-written sentence: the planner's and the verified
+        # answers stay deterministic and free.
+        if self.model is not None and answer.rows and answer.sql_source == "llm":
+            self._summarize()
+        if answer.truncated:
+            answer.text += (f"\n\n_Résultat tronqué à {answer.row_cap:,} lignes._"
+                            if self.lang == "fr" else
+                            f"\n\n_Truncated at {answer.row_cap:,} rows._")
+
+    def _execute(self, verdict: GuardResult) -> QueryResult:
+        resources = self.resources
+        return self.timed("execute", lambda: run_query(
+            verdict, resources.reader_pool(self.user),
+            statement_timeout_ms=resources.settings.statement_timeout_ms,
+            max_rows=resources.settings.max_rows,
+        ))
+
+    def _check(self, sql: str) -> GuardResult:
+        policy = self.resources.policy_for(self.user)
+        verdict = self.timed("guard", lambda: check(sql, policy))
+        self.answer.guard_allowed = verdict.allowed
+        self.answer.guard_reason = verdict.reason
+        if not verdict.allowed:
+            self.answer.sql = sql
+            raise GuardRejected(
+                ("Cette requête a été bloquée : " if self.lang == "fr"
+                 else "This query was blocked: ") + (verdict.reason or ""),
+                detail=verdict.reason,
+            )
+        self.answer.sql = verdict.sql
+        return verdict
+
+    def _show(self, result: QueryResult, labels: dict[str, str], formats: dict[str, str],
+              time_columns: tuple[str, ...], period: str) -> None:
+        answer = self.answer
+        answer.columns = result.columns
+        answer.rows = result.rows
+        answer.truncated = result.truncated
+        answer.row_cap = result.row_cap
+        answer.column_labels = dict(labels)
+        answer.column_formats = dict(formats)
+        answer.chart = chart_for(result.columns, result.rows, time_columns, formats)
+        answer.text = data_sentence(result, labels, formats, self.lang, period)
+
+    def _run_plan(self, plan: Plan) -> None:
+        self.answer.sql_source = "planner"
+        self.answer.explanation = plan.explanation
+        verdict = self._check(plan.sql or "")
+        result = self._execute(verdict)
+        period = plan.period.label if plan.period and not plan.dimensions else ""
+        self._show(result, plan.column_labels, plan.column_formats, plan.time_columns, period)
+
+    def _run_verified(self, verified: VerifiedQuery) -> None:
+        answer = self.answer
+        answer.sql_source = "verified"
+        answer.verified_id = verified.verified_id
+        answer.verified_by = verified.badge(self.lang)
+        answer.explanation = (
+            f"{verified.badge(self.lang)} — « {verified.question} »" if self.lang == "fr"
+            else f"{verified.badge(self.lang)} — \"{verified.question}\"")
+        verdict = self._check(verified.sql)  # checked again at every run, not only when saved
+        result = self._execute(verdict)
+        self._show(result, {}, _guess_formats(result), _time_columns(result), "")
+        try:
+            with self.resources.app_pool.connection() as conn:
+                mark_used(conn, verified.verified_id)
+        except Exception:  # a usage counter must never cost the user the answer
+            log.warning("could not count a verified query's use", exc_info=True)
+
+    def _run_writer(self, plan: Plan) -> None:
+        answer, resources = self.answer, self.resources
+        assert self.model is not None
+        answer.sql_source = "llm"
+        question = answer.question
+        vector = self.vector()
+        catalog = self.timed("schema", resources.schema_catalog)
+        policy = resources.policy_for(self.user)
+        tables = select_tables(catalog, question, vector, policy.allowed_tables,
+                               resources.settings.prompt_token_budget)
+        with resources.app_pool.connection() as conn:
+            examples = [Example(v.question, v.sql) for v in closest_verified(
+                conn, vector, resources.embedder.name, k=3)]
+        definitions = definitions_text(resources.model, "en")
+        prompt_name = self.model.variant.sql_prompt
+
+        def prompt_for(repair: str) -> SqlPrompt:
+            return build_sql_prompt(question, tables, definitions, examples,
+                                    prompt_name=prompt_name, repair=repair)
+
+        written = self.timed("llm_sql", lambda: write_and_run(
+            question, prompt_for, self.model, policy, self._execute))  # type: ignore[arg-type]
+        self.tokens += written.tokens
+        last = written.attempts[-1]
+        answer.sql = last.sql
+        if written.error is not None:
+            if last.outcome == "guard":
+                answer.guard_allowed, answer.guard_reason = False, last.reason
+            raise written.error
+        answer.explanation = (
+            ("Requête écrite par le modèle " if self.lang == "fr" else "SQL written by the model ")
+            + f"{self.model.name}"
+            + (f" ({len(written.attempts) - 1} repair round(s))" if len(written.attempts) > 1
+               else "")
+            + "; definitions from the semantic model.")
+        if last.outcome == "cannot_answer" or written.result is None:
+            self._not_understood(plan)
+            return
+        answer.guard_allowed, answer.guard_reason = True, None
+        self._show(written.result, {}, _guess_formats(written.result),
+                   _time_columns(written.result), "")
+
+    def _summarize(self) -> None:
+        answer = self.answer
+        assert self.model is not None
+        system, user = load_prompt("data_summary_v1").render(
+            language=LANGUAGE_NAMES.get(self.lang, "English"),
+            question=answer.question,
+            explanation=answer.explanation or "",
+            row_count=str(len(answer.rows)),
+            table=result_preview(answer.columns, answer.rows, answer.column_formats, self.lang),
+        )
+        try:
+            reply = self.timed("llm_answer", lambda: stream(
+                self.model, system, user, self.on_token))  # type: ignore[arg-type]
+        except ProviderError as exc:
+            # The table is right whatever the model does; keep our own sentence.
+            log.warning("summary unavailable: %s", exc.detail)
+            answer.text += ("\n\n_Le modèle ne répond pas : résumé hors ligne._"
+                            if self.lang == "fr"
+                            else "\n\n_The model is unavailable: offline summary shown._")
+            return
+        self.tokens += reply.tokens or 0
+        if reply.text.strip():
+            answer.text = reply.text.strip()
+
+    def _not_understood(self, plan: Plan) -> None:
+        answer, lang = self.answer, self.lang
         answer.explanation = plan.problem
-        hints = suggestions(resources.model, lang)
+        hints = suggestions(self.resources.model, lang)
         answer.suggestions = hints
         lead = ("Je ne suis pas sûr de comprendre cette question, et je préfère ne pas deviner."
                 if lang == "fr" else
@@ -159,52 +437,80 @@ def _answer_with_data(answer: Answer, plan: Plan, user: User, resources: Resourc
         detail = f" {plan.problem}" if plan.problem else ""
         answer.text = f"{lead}{detail}\n\n{offer}\n" + "\n".join(f"- {h}" for h in hints)
         answer.error = "not_understood"
-        return
-    policy = resources.policy_for(user)
-    verdict = timed("guard", lambda: check(plan.sql or "", policy))
-    answer.guard_allowed = verdict.allowed
-    answer.guard_reason = verdict.reason
-    answer.explanation = plan.explanation
-    if not verdict.allowed:
-        answer.sql = plan.sql
-        raise GuardRejected(
-            ("Cette requête a été bloquée : " if lang == "fr" else "This query was blocked: ")
-            + (verdict.reason or ""),
-            detail=verdict.reason,
+
+    # ------------------------------------------------------------ documents
+
+    def answer_with_documents(self) -> None:
+        answer, resources = self.answer, self.resources
+        embedder = resources.embedder
+        vector = self.vector()
+        with resources.app_pool.connection() as conn:
+            passages = self.timed("retrieve", lambda: retrieve_chunks(
+                conn, embedder, answer.question, self.user.all_groups,
+                k=resources.settings.retrieval_k, lang=self.lang, query_vector=vector,
+            ))
+        answer.sources = sources_from(passages)
+        if not answer.sources:
+            # The same sentence whether nothing matches or only what this user may not read,
+            # and no model call either way (its latency would tell the difference).
+            answer.text = not_found_text(self.lang)
+            return
+        if self.model is None:
+            answer.text = self.timed("compose", lambda: extractive_answer(
+                answer.question, answer.sources, self.lang))
+            return
+        self._grounded_answer()
+
+    def _grounded_answer(self) -> None:
+        answer = self.answer
+        assert self.model is not None
+        system, user = load_prompt(self.model.variant.answer_prompt).render(
+            language=LANGUAGE_NAMES.get(self.lang, "English"),
+            passages=passages_block(answer.sources),
+            question=answer.question,
         )
-    answer.sql = verdict.sql
-    result = timed("execute", lambda: run_query(
-        verdict, resources.reader_pool(user),
-        statement_timeout_ms=resources.settings.statement_timeout_ms,
-        max_rows=resources.settings.max_rows,
-    ))
-    answer.columns = result.columns
-    answer.rows = result.rows
-    answer.truncated = result.truncated
-    answer.row_cap = result.row_cap
-    answer.column_labels = dict(plan.column_labels)
-    answer.column_formats = dict(plan.column_formats)
-    answer.chart = chart_for(result.columns, result.rows, plan.time_columns, plan.column_formats)
-    period = ""
-    if plan.period and not plan.dimensions:
-        period = plan.period.label
-    text = data_sentence(result, plan.column_labels, plan.column_formats, lang, period)
-    if result.truncated:
-        text += (f"\n\n_Résultat tronqué à {result.row_cap:,} lignes._" if lang == "fr"
-                 else f"\n\n_Truncated at {result.row_cap:,} rows._")
-    answer.text = text
+        citations = CitationFilter({s.number for s in answer.sources})
+        sink = self.on_token
+
+        def filtered(piece: str) -> None:
+            clean = citations.feed(piece)
+            if clean and sink is not None:
+                sink(clean)
+
+        try:
+            reply = self.timed("llm_answer", lambda: stream(
+                self.model, system, user, filtered))  # type: ignore[arg-type]
+        except ProviderError as exc:
+            log.warning("grounded answer unavailable: %s", exc.detail)
+            note = ("_Le modèle ne répond pas ; voici les extraits des documents._"
+                    if self.lang == "fr" else
+                    "_The model is unavailable; here are the excerpts from the documents._")
+            answer.text = note + "\n\n" + extractive_answer(answer.question, answer.sources,
+                                                             self.lang)
+            answer.error = "ProviderError"
+            return
+        tail = citations.flush()
+        if tail and sink is not None:
+            sink(tail)
+        self.tokens += reply.tokens or 0
+        cleaned = CitationFilter({s.number for s in answer.sources})
+        answer.text = (cleaned.feed(reply.text) + cleaned.flush()).strip()
 
 
-def _answer_with_documents(answer: Answer, text: str, user: User, resources: Resources,
-                           timed: Callable[[str, Callable[[], T]], T]) -> None:
-    lang = answer.lang
-    embedder = resources.embedder
-    vector = timed("embed", lambda: embedder.embed([text])[0])
-    with resources.app_pool.connection() as conn:
-        passages = timed("retrieve", lambda: retrieve_chunks(
-            conn, embedder, text, user.all_groups, k=resources.settings.retrieval_k, lang=lang,
-            query_vector=vector,
-        ))
-    answer.sources = sources_from(passages)
-    answer.text = (timed("compose", lambda: extractive_answer(text, answer.sources, lang))
-                   if answer.sources else not_found_text(lang))
+def _guess_formats(result: QueryResult) -> dict[str, str]:
+    """Formats for SQL the planner did not write: money-like and rate-like names."""
+    formats: dict[str, str] = {}
+    for column in result.columns:
+        name = column.lower()
+        if any(w in name for w in ("revenue", "amount", "price", "margin_eur", "sales", "target",
+                                   "chiffre", "montant", "eur")):
+            formats[column] = "eur"
+        elif any(w in name for w in ("rate", "share", "pct", "percent", "taux", "part_")):
+            formats[column] = "percent"
+    return formats
+
+
+def _time_columns(result: QueryResult) -> tuple[str, ...]:
+    return tuple(c for c in result.columns
+                 if c.lower() in ("month", "day", "week", "quarter", "year", "date", "mois",
+                                  "annee", "period", "order_month", "order_date"))

@@ -15,11 +15,13 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from agents import database
-from agents.config import Settings
+from agents.config import Settings, Variant
 from agents.database import AccessProfile, DatabaseUrls
 from agents.embeddings import Embedder, build_embedder
 from agents.planner import PlanningContext
+from agents.providers import ChatModel, build_chat_model
 from agents.semantic_model import SemanticModel, load_semantic_model
+from agents.sql_writer import SchemaCatalog, build_catalog, read_tables
 from agents.users import Directory, User, load_directory
 from sql_guard import Policy, policy_for_groups
 
@@ -35,6 +37,8 @@ class Resources:
     # Tables of the semantic model plus the restricted ones, parsed once rather than per question.
     warehouse_tables: frozenset[str]
     _embedder: Embedder | None = None
+    _catalog: SchemaCatalog | None = None
+    _chat_models: dict[tuple[str, float | None], ChatModel | None] = field(default_factory=dict)
     _reader_pools: dict[str, ConnectionPool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -45,6 +49,28 @@ class Resources:
             if self._embedder is None:
                 self._embedder = build_embedder(self.settings)
             return self._embedder
+
+    def schema_catalog(self) -> SchemaCatalog:
+        """The warehouse tables with their embeddings, read once for the LLM writer's prompts."""
+        with self._lock:
+            catalog = self._catalog
+        if catalog is not None:
+            return catalog
+        with psycopg.connect(self.urls.warehouse, autocommit=True) as conn:
+            tables = read_tables(conn)
+        catalog = build_catalog(tables, self.embedder)
+        with self._lock:
+            self._catalog = self._catalog or catalog
+            return self._catalog
+
+    def chat_model(self, variant: Variant, temperature: float | None = None) -> ChatModel | None:
+        """The chat model of a variant (None offline); clients are reused across questions."""
+        key = (variant.name, temperature)
+        with self._lock:
+            if key not in self._chat_models:
+                self._chat_models[key] = build_chat_model(self.settings, variant,
+                                                          temperature=temperature)
+            return self._chat_models[key]
 
     def policy_for(self, user: User) -> Policy:
         """The guard policy of a user: the row cap and the tables their groups may read."""

@@ -16,6 +16,9 @@ from dataclasses import dataclass
 import sqlglot
 
 from agents.language import normalize
+from agents.prompts import load_prompt
+from agents.providers import ChatModel, complete_json
+from agents.semantic_model import SemanticModel
 
 OFF_TOPIC = [
     (r"\b(?:write|ecris|ecrire|generate|genere|code|coder)\b.*\b(?:python|javascript|java|code|"
@@ -73,6 +76,27 @@ def route_question(question: str, *, has_metric: bool) -> Route:
     if has_metric and not _is_document_question(text):
         return Route("sql", "names a metric of the semantic model")
     return Route("docs", "asks about the content of documents")
+
+
+ROUTES = ("sql", "docs", "both", "refused")
+
+
+def route_with_model(question: str, model: ChatModel,
+                     semantic_model: SemanticModel) -> tuple[Route, int | None]:
+    """The model's route (structured output: route + reason). Raises ProviderError when the
+    model fails or answers outside the schema; the caller then keeps the offline route."""
+    from agents.errors import ProviderError
+
+    metrics = ", ".join(m.name("en") for m in semantic_model.metrics.values())
+    system, user = load_prompt("router_v1").render(metrics=metrics, question=question)
+    data, tokens = complete_json(model, system, user)
+    route = str(data.get("route", "")).strip().lower()
+    if route not in ROUTES:
+        raise ProviderError("The model's route could not be read.", detail=repr(data)[:300])
+    reason = str(data.get("reason") or "model decision")[:200]
+    if route == "refused":
+        reason = f"model: {reason}"
+    return Route(route, reason), tokens
 
 
 def _is_document_question(text: str) -> bool:

@@ -25,8 +25,9 @@ def log_answer(pool: ConnectionPool, answer: Answer) -> None:
             conn.execute(
                 "INSERT INTO app.query_log (answer_id, user_name, question, route, variant, mode,"
                 " sql, guard_allowed, guard_reason, row_count, truncated, timings_ms, tokens,"
-                " error, regenerated_from, answer_text, sources)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                " error, regenerated_from, answer_text, sources, sql_source, verified_id)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                " %s, %s)",
                 (
                     answer.answer_id, answer.user, answer.question.replace("\x00", ""),
                     answer.route, answer.variant, answer.mode, answer.sql, answer.guard_allowed,
@@ -35,6 +36,7 @@ def log_answer(pool: ConnectionPool, answer: Answer) -> None:
                     answer.truncated, Jsonb(answer.timings_ms), answer.tokens, answer.error,
                     answer.regenerated_from, answer.text,
                     Jsonb([s.as_json() for s in answer.sources]),
+                    answer.sql_source, answer.verified_id,
                 ),
             )
     except psycopg.Error as exc:
@@ -44,7 +46,13 @@ def log_answer(pool: ConnectionPool, answer: Answer) -> None:
 
 def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int,
                     comment: str | None = None, corrected_sql: str | None = None) -> int:
-    """Store a thumbs up (1) or down (-1) for an answer; returns the feedback id once committed."""
+    """Store a thumbs up (1) or down (-1) for an answer; returns the feedback id once committed.
+
+    A thumbs-down (or any proposed SQL) also queues the answer for an analyst's review, in the
+    same transaction: both are saved or neither is.
+    """
+    from agents.verified import queue_review
+
     if rating not in (1, -1):
         raise BadInput("A rating is 1 (thumbs up) or -1 (thumbs down).")
     try:
@@ -54,6 +62,9 @@ def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int
                 " VALUES (%s, %s, %s, %s, %s) RETURNING feedback_id",
                 (answer_id, user, rating, (comment or None), (corrected_sql or None)),
             ).fetchone()
+            if row is not None and (rating == -1 or corrected_sql):
+                queue_review(conn, answer_id, user, proposed_sql=corrected_sql,
+                             comment=comment, feedback_id=int(row[0]))
     except psycopg.errors.ForeignKeyViolation as exc:
         raise BadInput("That answer is unknown, so the feedback was not saved.") from exc
     except psycopg.Error as exc:

@@ -111,3 +111,30 @@ def fresh_db(pg_server: str) -> Iterator[str]:
     yield url
     with psycopg.connect(pg_server, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[object]:
+    """A scripted OpenAI-compatible server on 127.0.0.1 (see tests/fake_openai.py)."""
+    from tests.fake_openai import FakeOpenAI
+
+    with FakeOpenAI() as fake:
+        yield fake
+
+
+@pytest.fixture
+def llm_resources(resources: object, fake_llm: object) -> Iterator[object]:
+    """The shared resources, with a model configured at the fake server (same database)."""
+    import dataclasses
+    import threading
+
+    from agents.config import load_settings
+
+    settings = load_settings(
+        llm_model="fake-model", llm_base_url=fake_llm.base_url,  # type: ignore[attr-defined]
+        # A generous timeout: a loaded CI machine must not turn a scripted reply into a timeout.
+        # The timeout test sets its own short one.
+        llm_api_key="sk-test-secret-123", llm_timeout_s=10.0, llm_max_retries=1,
+    )
+    yield dataclasses.replace(resources, settings=settings, _chat_models={},  # type: ignore[type-var]
+                              _lock=threading.Lock())

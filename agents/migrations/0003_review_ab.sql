@@ -28,7 +28,8 @@ ALTER TABLE app.verified_queries
 -- Where a data answer's SQL came from (planner, llm, verified) and which verified query.
 ALTER TABLE app.query_log
     ADD COLUMN IF NOT EXISTS sql_source text,
-    ADD COLUMN IF NOT EXISTS verified_id bigint REFERENCES app.verified_queries (verified_id);
+    ADD COLUMN IF NOT EXISTS verified_id bigint
+        REFERENCES app.verified_queries (verified_id) ON DELETE SET NULL;
 
 -- Compare mode: one question, two variants side by side, the user's preference.
 CREATE TABLE IF NOT EXISTS app.ab_preferences (
