@@ -1,4 +1,4 @@
-"""The `sourced` command: setup, seed, db url, ingest, ask, verify, review.
+"""The `sourced` command: setup, seed, db url, ingest, ask, verify, review, eval.
 
 Exit codes: 0 answered (a polite refusal is an answer), 2 bad input or configuration, 1 when the
 database or another service failed. No traceback reaches the terminal.
@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--user", help="the analyst deciding (approve, reject)")
     review.add_argument("--sql", help="approve with this corrected SQL instead of the proposed")
     review.add_argument("--note", help="why it was rejected")
+    evaluate = sub.add_parser("eval", help="measure the offline pipeline on an evaluation set")
+    evaluate.add_argument("what", choices=["sql", "rag"],
+                          help="sql: execution accuracy; rag: hit@1, hit@5 and MRR of retrieval")
+    evaluate.add_argument("--questions", type=Path,
+                          help="the evaluation file (default: the shipped set for <what>)")
+    evaluate.add_argument("--user", help="who asks (default alice; a question's own user wins)")
     return parser
 
 
@@ -108,6 +114,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ask":
         question = sys.stdin.read() if args.question == "-" else args.question
         return _ask(settings, question, args.user, args.json)
+    if args.command == "eval":
+        return _eval(settings, args)
     if args.command in ("verify", "review"):
         resources = build_resources(settings)
         try:
@@ -260,6 +268,26 @@ def _ask(settings: Settings, question: str, user: str, as_json: bool) -> int:
         from agents.answer import source_line
 
         print(source_line(source, answer.lang))
+    return EXIT_OK
+
+
+def _eval(settings: Settings, args: argparse.Namespace) -> int:
+    from agents import evaluation
+    from agents.resources import build_resources
+
+    # The offline pipeline is what is measured, even where the environment names a model.
+    resources = build_resources(settings.model_copy(update={"llm_model": None}))
+    try:
+        if args.what == "sql":
+            sql_report = evaluation.evaluate_sql(args.questions or evaluation.SQL_QUESTIONS,
+                                                 resources, args.user)
+            print(evaluation.format_sql_report(sql_report))
+        else:
+            rag_report = evaluation.evaluate_rag(args.questions or evaluation.RAG_QUESTIONS,
+                                                 resources, args.user)
+            print(evaluation.format_rag_report(rag_report))
+    finally:
+        resources.close()
     return EXIT_OK
 
 

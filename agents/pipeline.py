@@ -15,9 +15,11 @@ configured; else an honest "I can't answer that yet" with close questions that w
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -92,7 +94,7 @@ def validate_question(question: object, max_chars: int) -> str:
 
 def ask(
     question: object,
-    user_login: str,
+    user_login: str | User,
     resources: Resources,
     *,
     regenerated_from: str | None = None,
@@ -104,6 +106,8 @@ def ask(
     `on_token` receives the model's words as they come (the app streams them); the returned
     Answer holds the whole text, and its query_log row is committed before this returns.
     `regenerated_from` asks again: with a model, warmer, and with the other A/B variant.
+    `user_login` is a login of users.yaml, or the User a sign-in mapped (unknown e-mails get
+    the group `everyone` only).
     """
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -118,9 +122,11 @@ def ask(
     raw = question if isinstance(question, str) else repr(question)[:200]
     try:
         text = validate_question(question, resources.settings.max_question_chars)
-        user = resources.directory.get(user_login)
+        user = (user_login if isinstance(user_login, User)
+                else resources.directory.get(user_login))
     except BadInput as exc:
-        answer = Answer(question=raw[:2000], user=str(user_login)[:100], route="refused",
+        who = user_login.login if isinstance(user_login, User) else str(user_login)
+        answer = Answer(question=raw[:2000], user=who[:100], route="refused",
                         text=exc.user_message, mode=resources.settings.mode,
                         lang=detect_language(raw) if isinstance(question, str) else "en",
                         error="bad_input", refusal_reason=exc.user_message)
@@ -181,6 +187,47 @@ def ask(
     answer.timings_ms = {**timings, "total": (time.perf_counter() - started) * 1000}
     _log(resources, answer)
     return answer
+
+
+class AnswerStream:
+    """`ask` in a worker thread, its model tokens readable as they come (st.write_stream).
+
+    The app's generator runs in Streamlit's script thread and only reads the queue; the worker
+    never touches Streamlit. `result()` returns the logged Answer.
+    """
+
+    _END = object()
+
+    def __init__(self, question: object, user: str | User, resources: Resources,
+                 **options: Any) -> None:
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._answer: Answer | None = None
+        self._ended = False
+        self._thread = threading.Thread(target=self._run, args=(question, user, resources,
+                                                                 options), daemon=True)
+        self._thread.start()
+
+    def _run(self, question: object, user: str | User, resources: Resources,
+             options: dict[str, Any]) -> None:
+        try:
+            self._answer = ask(question, user, resources, on_token=self._queue.put, **options)
+        finally:
+            self._queue.put(self._END)
+
+    def tokens(self) -> Iterator[str]:
+        while not self._ended:
+            item = self._queue.get()
+            if item is self._END:
+                self._ended = True
+                return
+            yield str(item)
+
+    def result(self) -> Answer:
+        for _ in self.tokens():  # drain what the caller did not read
+            pass
+        self._thread.join()
+        assert self._answer is not None  # ask() always returns an Answer
+        return self._answer
 
 
 def _choose_variant(resources: Resources, requested: str | None,

@@ -12,6 +12,7 @@ pipeline offers close questions instead of running a half-understood guess.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
@@ -132,17 +133,43 @@ class _Match:
     kind: str  # metric | dimension | value
     key: str
     value: str | None = None
+    phrase: str = ""
+    # Other readings of the same words ("France" is a region and a country): (key, value).
+    alternatives: tuple[tuple[str, str], ...] = ()
+
+
+# Everyday words that are also names in the model: they count only when written as names
+# ("US" the country, not "us"; "CA" the revenue, not "ça"; "Forecast" the product, not a
+# forecast). Product names without their "Lumen" prefix are added when they are one word.
+SPELLED_AS_NAMES: dict[str, str] = {"us": "US", "ca": "CA"}
 
 
 @dataclass(frozen=True)
 class Vocabulary:
-    """Every phrase the planner knows, normalized, longest first."""
+    """Every phrase the planner knows, normalized, as one compiled alternation."""
 
-    phrases: tuple[tuple[str, str, str, str | None], ...]  # (phrase, kind, key, value)
+    # phrase -> its readings (kind, key, value), most specific first
+    entries: dict[str, tuple[tuple[str, str, str | None], ...]]
+    # Longest phrases first, so that at any position the longest known phrase wins.
+    pattern: re.Pattern[str]
+    # phrase -> how the original question must spell it (see SPELLED_AS_NAMES)
+    spelled: dict[str, re.Pattern[str]]
+
+    @property
+    def phrases(self) -> tuple[tuple[str, str, str, str | None], ...]:
+        return tuple((p, k, key, v) for p, readings in self.entries.items()
+                     for k, key, v in readings)
+
+
+def _flat(text: str) -> str:
+    # "royaume-uni", "mid-market", "best-selling" match whether written with a hyphen or not;
+    # same length, so spans found in the flat text are spans of the normalized one.
+    return text.replace("-", " ")
 
 
 def build_vocabulary(model: SemanticModel) -> Vocabulary:
     entries: list[tuple[str, str, str, str | None]] = []
+    spelled: dict[str, str] = dict(SPELLED_AS_NAMES)
     for metric in model.metrics.values():
         for phrase in [*metric.names.values(), *(s for v in metric.synonyms.values() for s in v)]:
             entries.append((normalize(phrase), "metric", metric.key, None))
@@ -152,25 +179,59 @@ def build_vocabulary(model: SemanticModel) -> Vocabulary:
         for value in dim.values:
             entries.append((normalize(value), "value", dim.key, value))
             if dim.key == "product" and value.lower().startswith("lumen "):
-                entries.append((normalize(value[6:]), "value", dim.key, value))
+                short = value[6:]
+                entries.append((normalize(short), "value", dim.key, value))
+                if " " not in short.strip():
+                    spelled[normalize(short)] = short
         for value, synonyms in dim.value_synonyms.items():
             for phrase in synonyms:
                 entries.append((normalize(phrase), "value", dim.key, value))
-    unique = {(p, k, key, v) for p, k, key, v in entries if p}
-    ordered = sorted(unique, key=lambda e: (-len(e[0]), e[1] != "value", e[0]))
-    return Vocabulary(phrases=tuple(ordered))
+    dim_order = {key: i for i, key in enumerate(model.dimensions)}
+    readings: dict[str, list[tuple[str, str, str | None]]] = {}
+    for phrase, kind, key, reading in sorted({(_flat(p), k, key, v) for p, k, key, v in entries
+                                              if p.strip()}):
+        readings.setdefault(phrase, []).append((kind, key, reading))
+    # Metrics before dimensions before values; among values, the model's dimension order (a
+    # region before a country of the same name): deterministic whatever the hash seed.
+    kind_rank = {"metric": 0, "dimension": 1, "value": 2}
+    ordered = {
+        phrase: tuple(sorted(found, key=lambda r: (kind_rank[r[0]], dim_order.get(r[1], -1),
+                                                   r[1], r[2] or "")))
+        for phrase, found in readings.items()
+    }
+    alternation = "|".join(re.escape(p) for p in sorted(ordered, key=lambda p: (-len(p), p)))
+    return Vocabulary(
+        entries=ordered,
+        pattern=re.compile(rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])"),
+        spelled={_flat(normalize(k)): re.compile(rf"(?<![A-Za-z]){re.escape(v)}(?![A-Za-z])")
+                 for k, v in spelled.items()},
+    )
 
 
-def _find_phrases(text: str, vocabulary: Vocabulary, taken: list[tuple[int, int]]) -> list[_Match]:
+def _mask(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with the given spans blanked out, positions unchanged."""
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def _find_phrases(text: str, question: str, vocabulary: Vocabulary,
+                  taken: list[tuple[int, int]]) -> list[_Match]:
+    """Known phrases of the normalized text outside `taken` spans, leftmost-longest."""
     matches: list[_Match] = []
-    for phrase, kind, key, value in vocabulary.phrases:
-        for m in re.finditer(rf"(?<![a-z0-9]){re.escape(phrase)}(?![a-z0-9])", text):
-            span = (m.start(), m.end())
-            if any(span[0] < e and s < span[1] for s, e in taken):
-                continue
-            taken.append(span)
-            matches.append(_Match(span[0], span[1], kind, key, value))
-    return sorted(matches, key=lambda m: m.start)
+    for m in vocabulary.pattern.finditer(_flat(_mask(text, taken))):
+        phrase = m.group(0)
+        spelling = vocabulary.spelled.get(phrase)
+        if spelling is not None and not spelling.search(question):
+            continue
+        readings = vocabulary.entries[phrase]
+        kind, key, value = readings[0]
+        alternatives = tuple((k2, v2) for kind2, k2, v2 in readings[1:]
+                             if kind2 == "value" and kind == "value" and v2 is not None)
+        matches.append(_Match(m.start(), m.end(), kind, key, value, phrase, alternatives))
+        taken.append((m.start(), m.end()))
+    return matches
 
 
 def _quarter_period(year: int, q: int) -> Period:
@@ -182,6 +243,19 @@ def _quarter_period(year: int, q: int) -> Period:
 def _month_period(year: int, month: int) -> Period:
     end = date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
     return Period(date(year, month, 1), end, f"{year}-{month:02d}")
+
+
+def _half_period(year: int, half: int) -> Period:
+    start = date(year, 1 if half == 1 else 7, 1)
+    end = date(year, 7, 1) if half == 1 else date(year + 1, 1, 1)
+    return Period(start, end, f"H{half} {year}")
+
+
+def _year_earlier(period: Period) -> Period:
+    start, end = _shift_months(period.start, -12), _shift_months(period.end, -12)
+    label = (str(int(period.label) - 1) if period.label.isdigit()
+             else re.sub(r"(20[0-9]{2})", lambda y: str(int(y.group(1)) - 1), period.label))
+    return Period(start, end, label)
 
 
 def _year_period(year: int) -> Period:
@@ -198,6 +272,8 @@ class _TimeParse:
     periods: list[Period] = field(default_factory=list)
     compare: bool = False
     growth: bool = False
+    # "versus the same quarter last year": compare the period with the one a year earlier.
+    year_earlier: bool = False
     assumptions: list[str] = field(default_factory=list)
 
 
@@ -230,6 +306,31 @@ def parse_time(text: str, anchor: date, lang: str, taken: list[tuple[int, int]])
             rf"{year_re}\b",
             "quarter_words",
         ),
+        (
+            r"\b(?:(?:versus|vs|against|compared (?:to|with)|par rapport (?:a|au)|compare a)\s+)?"
+            r"(?:the\s+)?same\s+(?:quarter|month|period|time)\s+(?:of\s+)?(?:the\s+)?"
+            r"(?:(?:last|previous|prior)\s+year|(?:a|one)\s+year\s+(?:earlier|before|ago))\b"
+            r"|\b(?:a|one)\s+year\s+(?:earlier|before|ago)\b",
+            "year_earlier",
+        ),
+        (
+            r"\b(?:(?:par rapport|compare)\s+(?:a|au)\s+)?(?:le\s+|la\s+|au\s+)?meme\s+"
+            r"(?:trimestre|mois|periode)\s+(?:de\s+)?(?:l\s+an(?:nee)?\s+(?:dernier|derniere|"
+            r"passe|passee|precedente)|l\s+annee\s+precedente|un\s+an\s+(?:plus\s+tot|"
+            r"auparavant|avant))\b|\bun\s+an\s+(?:plus\s+tot|auparavant|avant)\b",
+            "year_earlier",
+        ),
+        (
+            rf"\b(?:the\s+)?(first|second|1st|2nd)\s+half\s+(?:of\s+)?{year_re}\b",
+            "half_words",
+        ),
+        (
+            rf"\b(?:le\s+|au\s+)?(premier|1er|second|deuxieme|2e|2eme|2nd)\s+semestre\s+"
+            rf"(?:de\s+|du\s+)?{year_re}\b",
+            "half_words",
+        ),
+        (rf"\b(?:h|s)([12])\s*(?:of\s+|de\s+)?{year_re}\b", "half"),
+        (rf"\b{year_re}\s*(?:h|s)([12])\b", "half_rev"),
         (rf"\b({month_names})\s+(?:of\s+|de\s+)?{year_re}\b", "month"),
         (
             r"\b(?:last|past|previous|the last|over the last|les|des|sur les)\s+([0-9]+|[a-z]+)\s+"
@@ -306,6 +407,12 @@ def parse_time(text: str, anchor: date, lang: str, taken: list[tuple[int, int]])
                 hits.append((m.start(), _quarter_period(int(g[1]), q)))
             elif kind == "month":
                 hits.append((m.start(), _month_period(int(g[1]), MONTHS[g[0]])))
+            elif kind == "year_earlier":
+                found.year_earlier = True
+            elif kind in ("half", "half_rev", "half_words"):
+                half_word, year = (g[1], g[0]) if kind == "half_rev" else (g[0], g[1])
+                half = 1 if half_word in ("1", "first", "1st", "premier", "1er") else 2
+                hits.append((m.start(), _half_period(int(year), half)))
             elif kind in ("last_n_months", "last_n_quarters", "last_n_years"):
                 n = int(g[0]) if g[0].isdigit() else NUMBER_WORDS.get(g[0], 0)
                 if n <= 0:
@@ -376,7 +483,8 @@ def parse_time(text: str, anchor: date, lang: str, taken: list[tuple[int, int]])
         bool(
             re.search(
                 r"\b(?:vs|versus|compared (?:to|with)|compare|comparison|against|par rapport a|"
-                r"compare a|comparer|comparaison|contre)\b",
+                r"compare a|comparer|comparaison|contre)\b|\b(?:more|less|fewer|higher|lower|"
+                r"better|worse|plus|moins)\b.*\b(?:than|qu|que)\b",
                 text,
             )
         )
@@ -397,48 +505,63 @@ def _say(lang: str, en: str, fr: str) -> str:
     return fr if lang == "fr" else en
 
 
-def parse_ranking(text: str) -> Ranking | None:
-    number = r"([0-9]+|" + "|".join(NUMBER_WORDS) + r")"
-    m = re.search(
-        rf"\b(?:top|best|premiers|premieres|meilleurs|meilleures|les)\s+{number}\b"
-        r"(?:\s+(?:meilleurs|meilleures|premiers|premieres))?",
-        text,
-    )
-    worst = re.search(rf"\b(?:bottom|worst|pires|derniers|dernieres|moins bons)\s+{number}\b", text)
-    worst_after = re.search(
-        rf"\bles\s+{number}\s+(?:pires|moins bons|moins bonnes|derniers)\b", text
-    )
-    best_after = re.search(rf"\bles\s+{number}\s+(?:meilleurs|meilleures|premiers|plus)\b", text)
+NUMBER = r"([0-9]{1,3}|" + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")"
+DESC_CUES = re.compile(
+    r"\b(?:top|best|highest|most|largest|biggest|greatest|leading|strongest|meilleurs?|"
+    r"meilleures?|premiers?|premieres?|(?:le|la|les) plus|plus (?:gros|grosse|grands?|grandes?|"
+    r"forts?|fortes?|eleves?|elevees?|importants?|importantes?)|classement|ranking|rank)\b"
+)
+ASC_CUES = re.compile(
+    r"\b(?:bottom|worst|lowest|least|smallest|fewest|weakest|pires?|moins bons?|moins bonnes?|"
+    r"derniers?|dernieres?|(?:le|la|les) moins|plus (?:faibles?|petits?|petites?|bas|basse))\b"
+)
+# "most recent" orders time, it does not rank anything.
+NOT_A_RANKING = re.compile(r"\b(?:most recent|latest|le plus recent|la plus recente)\b")
+EXPLICIT_COUNT = re.compile(
+    rf"\b(?:top|bottom|best|worst|premiers|premieres|meilleurs|meilleures|pires|derniers|"
+    rf"dernieres)\s+{NUMBER}\b"
+)
+COUNT_WORD = re.compile(rf"\b{NUMBER}\b")
+# A measure compared with a number ("more than 3 items") is a filter the planner cannot write.
+THRESHOLD = re.compile(
+    rf"\b(?:more than|less than|fewer than|greater than|over|under|above|below|at least|"
+    rf"at most|plus de|plus d|moins de|moins d|au moins|au plus|superieure? a|inferieure? a|"
+    rf"au dessus de|en dessous de)\s+{NUMBER}\b|[<>]\s*[0-9]"
+)
 
-    def n_of(match: re.Match[str]) -> int:
-        word = match.group(1)
-        return int(word) if word.isdigit() else NUMBER_WORDS.get(word, 0)
 
-    if worst or worst_after:
-        found = worst or worst_after
-        assert found is not None
-        return Ranking(n_of(found), descending=False)
-    if best_after:
-        return Ranking(n_of(best_after), descending=True)
-    if m and (not m.group(0).startswith("les ")):
-        return Ranking(n_of(m), descending=True)
-    if re.search(
-        r"\b(?:highest|most|best|largest|biggest|top|le plus|la plus|les plus|"
-        r"meilleur|meilleure|plus grand|plus grande|plus gros|plus fort|plus forte|"
-        r"premier)\b",
-        text,
-    ):
-        plural = re.search(r"\b(?:which|what|quels|quelles)\b.*s\b", text) and re.search(
-            r"\b(?:are|sont)\b", text
-        )
-        return Ranking(5 if plural else 1, descending=True)
-    if re.search(
-        r"\b(?:lowest|least|worst|smallest|le moins|la moins|pire|plus faible|"
-        r"plus petit|plus petite|dernier)\b",
-        text,
-    ):
-        return Ranking(1, descending=False)
-    return None
+def _count_of(word: str) -> int:
+    return int(word) if word.isdigit() else NUMBER_WORDS.get(word, 0)
+
+
+def parse_ranking(text: str, dimension_starts: Sequence[int] = (),
+                  plural: bool = False) -> Ranking | None:
+    """Top / bottom N in a normalized text whose time expressions are already blanked out.
+
+    The count is a number after a ranking word ("top 5", "meilleurs 3") or a number shortly
+    before a dimension ("five best-selling products", "les 3 produits"); without one, a
+    superlative asks for the first (or, for a plural dimension, the first five).
+    """
+    if NOT_A_RANKING.search(text):
+        text = NOT_A_RANKING.sub(" ", text)
+    ascending = bool(ASC_CUES.search(text))
+    descending = bool(DESC_CUES.search(text))
+    if not (ascending or descending):
+        return None
+    count = 0
+    explicit = EXPLICIT_COUNT.search(text)
+    if explicit:
+        count = _count_of(explicit.group(1))
+    else:
+        for m in COUNT_WORD.finditer(text):
+            # At most three words between the number and the dimension it counts.
+            if any(0 <= len(text[m.end():s].split()) <= 3 and s >= m.end()
+                   for s in dimension_starts):
+                count = _count_of(m.group(1))
+                break
+    if not 0 < count <= 100:
+        count = 5 if plural else 1
+    return Ranking(count, descending=not ascending)
 
 
 class PlanningContext:
@@ -456,6 +579,86 @@ GROUP_CUES = re.compile(
     rf"breakdown by|repartition par|ventile par|in each|dans chaque|among|parmi|de chaque|"
     rf"{RANK_CUES}|[0-9]+)\s+(?:the\s+|les\s+|la\s+|le\s+|l\s+|our\s+|nos\s+|[0-9]+\s+)?)$"
 )
+# Nouns naming what a count metric counts. After another metric they usually qualify it
+# ("refund rate of online orders", "revenue from SMB customers") rather than ask for a count.
+COUNTED_NOUNS = frozenset({
+    "customers", "clients", "orders", "commandes", "tickets", "deals", "cases", "incidents",
+    "demandes", "requests", "accounts", "comptes",
+})
+COUNT_LEAD = re.compile(
+    r"\b(?:how many|number of|nombre de|nombre d|combien de|combien d|count of)\s+"
+    r"(?:[a-z0-9-]+\s+){0,2}$"
+)
+COORDINATED = re.compile(
+    r"(?:\band|\bet|,|&|\bas well as|\bainsi que|\bplus)\s+(?:(?:the|our|les|nos|le|la|des|du|"
+    r"number of|nombre de|count of)\s+)*$"
+)
+SELL_VERBS = (r"sell|sells|sold|selling|vendu|vendus|vendue|vendues|vendre|vendons|vend|"
+              r"ship|shipped|livre|livres")
+# When no metric is named, verbs can still say which one is meant; checked in this order.
+IMPLIED_METRICS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"\b(?:how long|how quickly|how fast|how much time|combien de temps|"
+                r"en combien de temps)\b.*\b(?:resolv|solv|clos|fix|resol|clotur|regl|trait)"),
+     "average_resolution_hours"),
+    (re.compile(rf"\b(?:how many|combien)\b.*\b(?:{SELL_VERBS})\b"), "units_sold"),
+    (re.compile(r"\b(?:how many|combien|number of|nombre de)\b.*\b(?:bought|ordered|purchased|"
+                r"placed|commande|commandes|achete|achetes|acheter)\b"), "active_customers"),
+    (re.compile(rf"\b(?:bring in|brings in|brought in|bringing in|generate|generated|generates|"
+                rf"generating|earn|earned|earns|made|make|makes|spend|spends|spent|spending|"
+                rf"rapporte|rapportent|rapporter|genere|generent|generer|encaisse|encaisser|"
+                rf"facture|factures|facturer|depenser|depensent|(?:a|ont|avons) depense|"
+                rf"{SELL_VERBS})\b"), "revenue"),
+)
+ATTAINMENT_CUES = re.compile(
+    r"\b(?:hit|hits|reach|reached|meet|met|beat|beaten|achieve|achieved|attain|attained|"
+    r"close to|how close|on track|atteint|atteints|atteinte|atteindre|realise|depasse|rempli|"
+    r"respecte)\b"
+)
+# Aggregations the model has no metric for ("median order value", "average discount").
+AGGREGATE_WORDS = re.compile(
+    r"\b(?:average|avg|mean|median|moyen|moyenne|moyens|moyennes|median|mediane|percentile|"
+    r"maximum|minimum)\b"
+)
+# An order status left over once the metrics are matched: "orders" would count completed ones.
+STATUS_WORDS = re.compile(
+    r"\b(?:cancel+ed|cancel+ations?|refunded|refunds?|returned|annulees?|annules?|"
+    r"remboursees?|rembourses?)\b"
+)
+FORECAST_CUES = re.compile(
+    r"\b(?:forecast|forecasts|forecasted|predict|predicted|prediction|predictions|projection|"
+    r"projections|projected|prevision|previsions|prevoir|prevu|prevue|prevues)\b"
+)
+FILLER_WORDS = frozenset({"of", "the", "our", "a", "de", "des", "du", "la", "le", "les", "d",
+                          "l", "nos", "notre", "un", "une"})
+
+
+def _is_additive(metric: Metric) -> bool:
+    """A plain SUM or COUNT, whose part and whole can be divided into a share."""
+    if metric.ratio or not metric.sql:
+        return False
+    return isinstance(_parse(metric.sql), exp.Sum | exp.Count)
+
+
+def _metric_sources(model: SemanticModel, keys: Sequence[str]) -> set[str]:
+    return {m.source or "" for m in _base_metrics(model, tuple(keys))}
+
+
+def _words_between(text: str, start: int, end: int) -> int:
+    return sum(1 for w in text[start:end].split() if w not in FILLER_WORDS)
+
+
+def _unknown_aggregate(text: str, matches: list[_Match], taken: list[tuple[int, int]]) -> bool:
+    """An average or median of something the model does not define."""
+    metric_spans = [(m.start, m.end) for m in matches if m.kind == "metric"]
+    for agg in AGGREGATE_WORDS.finditer(_mask(text, taken)):
+        near = any(
+            (s >= agg.end() and _words_between(text, agg.end(), s) <= 1)
+            or (e <= agg.start() and _words_between(text, e, agg.start()) <= 1)
+            for s, e in metric_spans
+        )
+        if not near:
+            return True
+    return False
 
 
 def plan_question(question: str, ctx: PlanningContext) -> Plan:
@@ -464,29 +667,62 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
     text = normalize(question)
     taken: list[tuple[int, int]] = []
     time = parse_time(text, ctx.anchor, lang, taken)
-    matches = _find_phrases(text, ctx.vocabulary, taken)
+    time_spans = list(taken)
+    matches = _find_phrases(text, question, ctx.vocabulary, taken)
     model = ctx.model
 
-    metrics: list[str] = []
+    named: list[str] = []  # metrics the question names outright
+    counted: list[str] = []  # metrics named only by the noun they count ("orders")
     dimensions: list[str] = []
-    filters: dict[str, list[str]] = {}
+    dimension_starts: list[int] = []
+    value_matches: list[_Match] = []
     assumptions = list(time.assumptions)
-    for match in matches:
+    for i, match in enumerate(matches):
         before = text[: match.start]
-        if match.kind == "metric" and match.key not in metrics:
-            metrics.append(match.key)
+        if match.kind == "metric":
+            soft = (match.phrase in COUNTED_NOUNS and not COUNT_LEAD.search(before))
+            if soft and not COORDINATED.search(before):
+                if match.key not in counted:
+                    counted.append(match.key)
+            elif match.key not in named:
+                named.append(match.key)
         elif match.kind == "value" and match.value is not None:
-            values = filters.setdefault(match.key, [])
-            if match.value not in values:
-                values.append(match.value)
+            value_matches.append(match)
         elif match.kind == "dimension":
-            dim = model.dimensions[match.key]
-            cue = GROUP_CUES.search(before)
-            if dim.key in ENTITY_DIMENSIONS and not cue and metrics:
-                # "revenue of product X" without a grouping cue: the noun introduces a value.
+            following = matches[i + 1] if i + 1 < len(matches) else None
+            if (match.key in ENTITY_DIMENSIONS and following is not None
+                    and following.kind == "value" and following.key == match.key
+                    and _words_between(text, match.end, following.start) <= 1):
+                # "revenue of product X", "le commercial Camille Berg": the noun introduces
+                # a value, it does not ask for a breakdown.
+                continue
+            previous = matches[i - 1] if i > 0 else None
+            if (match.key in ENTITY_DIMENSIONS and previous is not None
+                    and previous.kind == "dimension"
+                    and re.fullmatch(r"\s+(?:of|de|des|du|d)\s+(?:the\s+)?",
+                                     text[previous.end:match.start])):
+                # "gamme de produits", "categories of products": the noun qualifies the
+                # dimension before it.
                 continue
             if match.key not in dimensions:
                 dimensions.append(match.key)
+                dimension_starts.append(match.start)
+
+    # A verb alone is weak evidence ("what made the outage happen?"): it names a metric only
+    # in a question that also asks for data, through a period, a value, a breakdown or a rank.
+    asks_for_data = bool(time.periods or value_matches or dimensions
+                         or parse_ranking(_mask(text, time_spans)))
+    implied = next((key for pattern, key in IMPLIED_METRICS if pattern.search(text)), None)
+    implied = implied if asks_for_data else None
+    if named:
+        metrics = named
+    elif implied is not None:
+        metrics = [implied]
+        assumptions.append(_say(
+            lang, f"read as {model.metrics[implied].name('en').lower()}",
+            f"compris comme {model.metrics[implied].name('fr').lower()}"))
+    else:
+        metrics = counted[:1]
 
     share = bool(
         re.search(
@@ -495,7 +731,9 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
             text,
         )
     )
-    ranking = parse_ranking(text)
+    plural = any(m.kind == "dimension" and m.phrase.endswith("s") and m.phrase != "pays"
+                 for m in matches) or bool(re.search(r"\b(?:quels|quelles)\b", text))
+    ranking = parse_ranking(_mask(text, time_spans), dimension_starts, plural)
 
     # "sales" alone is ambiguous between money and units: say which one we took.
     if (
@@ -510,6 +748,9 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
                 "« ventes » compris comme chiffre d'affaires en EUR, pas en unités",
             )
         )
+    # "Did we hit the target?" asks for attainment, not for the target itself.
+    if "revenue_target" in metrics and ATTAINMENT_CUES.search(text):
+        metrics = ["attainment" if m == "revenue_target" else m for m in metrics]
     # A metric named twice through a ratio's parts ("revenue vs target" -> attainment).
     if "attainment" in metrics:
         metrics = [m for m in metrics if m not in ("revenue", "revenue_target")] or ["attainment"]
@@ -524,13 +765,65 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
         metrics = ["revenue"]
         assumptions.append(_say(lang, "ranked by revenue", "classement par chiffre d'affaires"))
 
-    # A product or rep filter on a source that cannot see it would silently be ignored.
+    # A value that names two things ("France": a region and a country) takes the reading the
+    # metrics can be filtered by.
+    sources = _metric_sources(model, metrics)
+    filters: dict[str, list[str]] = {}
+    for match in value_matches:
+        readings = [(match.key, match.value or ""), *match.alternatives]
+        key, value = next(
+            ((k, v) for k, v in readings
+             if all(s in model.dimensions[k].columns for s in sources)),
+            readings[0],
+        )
+        values = filters.setdefault(key, [])
+        if value not in values:
+            values.append(value)
+
     problem = None
     if not metrics:
         problem = _say(
             lang,
             "I could not find a metric I know in the question.",
             "Je n'ai pas trouvé d'indicateur connu dans la question.",
+        )
+    elif _unknown_aggregate(text, matches, taken):
+        problem = _say(
+            lang,
+            "It asks for an average or a median of something the semantic model does not "
+            "define.",
+            "Elle demande une moyenne ou une médiane de quelque chose que le modèle sémantique "
+            "ne définit pas.",
+        )
+    elif FORECAST_CUES.search(_mask(text, taken)):
+        problem = _say(
+            lang,
+            "It asks for a forecast; I only report what the data holds.",
+            "Elle demande une prévision ; je ne rapporte que ce que contiennent les données.",
+        )
+    elif any(model.metrics[m.key].format == "percent" and COUNT_LEAD.search(text[:m.start])
+             for m in matches if m.kind == "metric" and m.key in metrics):
+        problem = _say(
+            lang,
+            "It asks for a count of something the model only defines as a rate.",
+            "Elle demande un nombre pour une notion que le modèle ne définit que comme un taux.",
+        )
+    elif STATUS_WORDS.search(_mask(text, taken)) or (len(metrics) > 1 and any(
+            m.kind == "metric" and STATUS_WORDS.search(m.phrase)
+            and not re.search(r"\b(?:rate|taux|share|part|proportion)\b", m.phrase)
+            for m in matches)):
+        problem = _say(
+            lang,
+            "It asks about cancelled or refunded orders, which the model only measures as rates.",
+            "Elle porte sur des commandes annulées ou remboursées, que le modèle ne mesure que "
+            "sous forme de taux.",
+        )
+    elif THRESHOLD.search(_mask(text, time_spans)):
+        problem = _say(
+            lang,
+            "It compares a quantity with a number, a filter I cannot build yet.",
+            "Elle compare une quantité à un nombre, un filtre que je ne sais pas encore "
+            "construire.",
         )
 
     # Grouping by a time grain removes the matching word from the "period" sense.
@@ -542,28 +835,17 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
         first, second = periods[0], periods[1]
         # Show the later period first: "2019 vs 2018".
         comparison = (first, second) if first.start > second.start else (second, first)
-    elif time.growth and len(periods) == 1 and not time_dims:
+    elif (time.growth or time.year_earlier) and len(periods) == 1 and not time_dims:
         current = periods[0]
-        span_days = (current.end - current.start).days
-        if span_days >= 365 and current.label.isdigit():
-            previous = _year_period(int(current.label) - 1)
-        elif current.label.startswith("Q"):
-            q, y = int(current.label[1]), int(current.label[3:])
-            previous = _quarter_period(y - 1, q)
+        comparison = (current, _year_earlier(current))
+        if not current.label.isdigit():
             assumptions.append(
                 _say(
                     lang,
-                    "compared with the same quarter a year earlier",
-                    "comparé au même trimestre de l'année précédente",
+                    f"compared with the same period a year earlier ({comparison[1].label})",
+                    f"comparé à la même période un an plus tôt ({comparison[1].label})",
                 )
             )
-        else:
-            previous = Period(
-                _shift_months(current.start, -12),
-                _shift_months(current.end, -12),
-                f"{_shift_months(current.start, -12):%Y-%m}",
-            )
-        comparison = (current, previous)
     elif time.growth and not periods and not time_dims:
         dimensions.append("year")
         assumptions.append(_say(lang, "evolution shown year by year", "évolution année par année"))
@@ -586,6 +868,22 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
     for dim in list(dimensions):
         if dim in filters and len(filters[dim]) == 1 and not GROUP_CUES.search(text):
             dimensions.remove(dim)
+    # "Who sold the most?": people are ranked, and the people here are the sales reps.
+    if ranking and not dimensions and re.match(r"(?:who|qui)\b", text):
+        dimensions.append("sales_rep")
+
+    # A share without a breakdown is the share of the filtered part ("of revenue from online")
+    # in the whole, which only means something for a sum or a count.
+    part_of_total = (share and not dimensions and bool(filters) and len(metrics) == 1
+                     and _is_additive(model.metrics[metrics[0]]))
+
+    asked = comparison[0] if comparison else period
+    if problem is None and asked is not None and asked.start > ctx.anchor:
+        problem = _say(
+            lang,
+            f"The data ends on {ctx.anchor:%Y-%m-%d}; I do not forecast.",
+            f"Les données s'arrêtent au {ctx.anchor:%d/%m/%Y} ; je ne fais pas de prévisions.",
+        )
 
     plan = Plan(
         question=question,
@@ -596,7 +894,7 @@ def plan_question(question: str, ctx: PlanningContext) -> Plan:
         period=period,
         comparison=comparison,
         ranking=ranking if dimensions else None,
-        share=share and bool(dimensions) and not comparison,
+        share=share and not comparison and (bool(dimensions) or part_of_total),
         assumptions=tuple(assumptions),
         confident=problem is None,
         problem=problem,
@@ -618,14 +916,14 @@ class PlanningError(Exception):
         return self.fr if lang == "fr" else self.en
 
 
-def _time_expr(source_time: exp.Expression, grain: str) -> exp.Expression:
+def _time_expr(source_time: exp.Expr, grain: str) -> exp.Expr:
     if grain == "year":
         return exp.cast(exp.Extract(this=exp.var("YEAR"), expression=source_time.copy()), "int")
     fmt = 'YYYY-"Q"Q' if grain == "quarter" else "YYYY-MM"
     return exp.func("to_char", source_time.copy(), exp.Literal.string(fmt))
 
 
-def _parse(fragment: str) -> exp.Expression:
+def _parse(fragment: str) -> exp.Expr:
     return sqlglot.parse_one(fragment, read="postgres")
 
 
@@ -668,7 +966,14 @@ def _source_select(
         select = select.select(exp.alias_(expr, dim_key))
     for metric in metrics:
         select = select.select(exp.alias_(_parse(metric.sql or "NULL"), metric.key))
-    conditions: list[exp.Expression] = []
+    conditions: list[exp.Expr] = []
+    if plan.ranking:
+        # Online orders have no sales rep: that empty group is not a contender in a ranking.
+        for dim_key in plan.dimensions:
+            dim = model.dimensions[dim_key]
+            if not dim.is_time and source_key in dim.columns:
+                conditions.append(exp.Not(this=exp.Is(this=_parse(dim.columns[source_key]),
+                                                      expression=exp.Null())))
     if where:
         conditions.append(_parse(where))
     if period:
@@ -697,7 +1002,7 @@ def _source_select(
     return select
 
 
-def _date(day: date) -> exp.Expression:
+def _date(day: date) -> exp.Expr:
     return exp.cast(exp.Literal.string(day.isoformat()), "date")
 
 
@@ -705,7 +1010,7 @@ def _metric_names(metrics: list[Metric], lang: str) -> str:
     return ", ".join(m.name(lang) for m in metrics)
 
 
-def _join(query: exp.Select, other: exp.Expression, on: exp.Expression | None) -> exp.Select:
+def _join(query: exp.Select, other: exp.Expr, on: exp.Expr | None) -> exp.Select:
     """Full join on the dimensions; a cross join of single-row results when there are none."""
     if on is None:
         return query.join(other, join_type="cross")
@@ -738,7 +1043,7 @@ def _values_query(plan: Plan, model: SemanticModel, period: Period | None) -> ex
         metric = model.metrics[metric_key]
         if metric.ratio:
             num, den = metric.ratio
-            expr = exp.Div(
+            expr: exp.Expr = exp.Div(
                 this=exp.cast(exp.column(num), "numeric"),
                 expression=exp.func("nullif", exp.column(den), exp.Literal.number(0)),
             )
@@ -830,7 +1135,25 @@ def build_sql(plan: Plan, model: SemanticModel) -> Plan:
     else:
         query = _values_query(plan, model, plan.period)
         sort_col = plan.metrics[0]
-        if plan.share:
+        if plan.share and not plan.dimensions:
+            # "What share of revenue came from online?": the filtered figure over the same
+            # figure without the filters.
+            total = _values_query(replace(plan, filters=()), model, plan.period)
+            query = exp.select(
+                exp.column(sort_col, table="part"),
+                exp.alias_(
+                    exp.Div(
+                        this=exp.cast(exp.column(sort_col, table="part"), "numeric"),
+                        expression=exp.func("nullif", exp.column(sort_col, table="whole"),
+                                            exp.Literal.number(0)),
+                    ),
+                    "share",
+                ),
+            ).from_(query.subquery("part"))
+            query = _join(query, total.subquery("whole"), None)
+            labels["share"] = _say(lang, "Share of total", "Part du total")
+            formats["share"] = "percent"
+        elif plan.share:
             query = exp.select(
                 "*",
                 exp.alias_(

@@ -72,3 +72,25 @@ def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int
                          detail=str(exc)) from exc
     assert row is not None
     return int(row[0])
+
+
+def record_preference(pool: ConnectionPool, user: str, question: str, answer_a: str,
+                      variant_a: str, answer_b: str, variant_b: str, preferred: str) -> int:
+    """Compare mode: which of two variants' answers the user preferred ('a', 'b' or 'tie')."""
+    if preferred not in ("a", "b", "tie"):
+        raise BadInput("A preference is 'a', 'b' or 'tie'.")
+    try:
+        with pool.connection() as conn, conn.transaction():
+            row = conn.execute(
+                "INSERT INTO app.ab_preferences (user_name, question, answer_a, variant_a,"
+                " answer_b, variant_b, preferred) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                " RETURNING preference_id",
+                (user, question, answer_a, variant_a, answer_b, variant_b, preferred),
+            ).fetchone()
+    except psycopg.errors.ForeignKeyViolation as exc:
+        raise BadInput("Those answers are unknown, so the preference was not saved.") from exc
+    except psycopg.Error as exc:
+        raise StoreError("Your preference could not be saved; please try again.",
+                         detail=str(exc)) from exc
+    assert row is not None
+    return int(row[0])

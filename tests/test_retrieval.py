@@ -64,3 +64,21 @@ def test_rights_do_not_come_from_the_chat(resources) -> None:
                  "emma", resources)
     assert all("board/" not in s.path for s in answer.sources)
     assert "heron" not in " ".join(s.passage for s in answer.sources).lower()
+
+
+def test_the_similarity_floor_gates_the_question_not_each_passage(resources) -> None:
+    from agents.retrieval import MIN_SIMILARITY, retrieve_chunks
+
+    everyone = frozenset({"everyone"})
+    with resources.app_pool.connection() as conn:
+        cycle = retrieve_chunks(conn, resources.embedder,
+                                "How long is the typical sales cycle for an Enterprise deal?",
+                                everyone, k=5, lang="en")
+        unrelated = retrieve_chunks(conn, resources.embedder, "Who painted the Mona Lisa?",
+                                    everyone, k=5, lang="en")
+    # One passage clears the floor, so the question has an answer in the index; the playbook's
+    # passages rank below it on similarity alone and are kept rather than cut.
+    assert any(p.text_match or (p.similarity or 0) >= MIN_SIMILARITY for p in cycle)
+    playbook = [p for p in cycle if p.path.endswith("sales/sales_playbook.md")]
+    assert playbook and all((p.similarity or 0) < MIN_SIMILARITY for p in playbook)
+    assert unrelated == []

@@ -1,0 +1,638 @@
+"""Feedback and monitoring: how Sourced is used and where it fails, computed in SQL over the log.
+
+Every figure describes the answers *asked* in a window of calendar days (UTC), including today:
+their routes, stage latencies, guard blocks and refusals, the thumbs their users gave and the
+errors they ended with. Compare-mode preferences are counted by the day they were given.
+
+Two choices shape the numbers (and are repeated where they apply):
+- Votes: the app stores every click, so a user who clicks 👎 twice, or 👍 then 👎, has several
+  feedback rows. Only the *last* vote of each user on each answer counts.
+- A/B win rate: a tie says neither answer was better; it carries no evidence about which variant
+  is. Ties are excluded from the win rate (reported beside it) rather than counted half, which
+  would pull every variant toward 50% and narrow the interval with trials that never happened.
+  The 95% interval is Wilson's score interval, which stays inside [0, 1] and behaves at 0/n.
+
+Functions take a psycopg connection or a pool, read inside one transaction with a statement
+timeout, and raise MonitoringError (an AssistantError with a plain message) on any database
+failure, so the page never shows a traceback.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from statistics import NormalDist
+from typing import Any, Literal
+
+import pandas as pd
+import psycopg
+from psycopg_pool import ConnectionPool
+
+from agents.errors import AssistantError
+
+ROUTES = ("sql", "docs", "both", "refused")
+# Pipeline order, so the latency chart reads like the question's path; unknown stages follow.
+STAGE_ORDER = ("plan", "route", "guard", "execute", "embed", "retrieve", "compose", "total")
+WINDOWS = (1, 7, 30, 90)
+DEFAULT_TIMEOUT_MS = 10_000
+Bucket = Literal["day", "week"]
+ConnOrPool = psycopg.Connection | ConnectionPool
+
+
+class MonitoringError(AssistantError):
+    """The monitoring figures could not be read (database down, schema missing, too slow)."""
+
+
+# ---------------------------------------------------------------- the window
+
+
+@dataclass(frozen=True)
+class Window:
+    """`days` calendar days (UTC) ending with the day of `until` (None: up to now)."""
+
+    days: int
+    until: datetime | None = None
+
+    def __post_init__(self) -> None:
+        if self.days < 1:
+            raise ValueError("A monitoring window is at least one day.")
+        if self.until is not None and self.until.tzinfo is None:
+            raise ValueError("`until` must be timezone-aware.")
+
+    @property
+    def last_day(self) -> date:
+        return (self.until or datetime.now(UTC)).astimezone(UTC).date()
+
+    @property
+    def first_day(self) -> date:
+        return self.last_day - timedelta(days=self.days - 1)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(self.first_day, time(0), UTC)
+
+    def params(self, **extra: Any) -> dict[str, Any]:
+        return {"start": self.start, "until": self.until, **extra}
+
+
+def _within(column: str) -> str:
+    # `column` is always a literal of this module, never user input; the bounds are parameters.
+    # No upper bound without `until`: rows stamped by a database clock slightly ahead of ours
+    # must not vanish.
+    return (f"{column} >= %(start)s"
+            f" AND {column} <= coalesce(%(until)s::timestamptz, 'infinity'::timestamptz)")
+
+
+def _day(column: str) -> str:
+    # Days are UTC days whatever the server's TimeZone, so a figure never depends on the host.
+    return f"({column} AT TIME ZONE 'UTC')::date"
+
+
+# Answers asked in the window.
+_SCOPED = f"SELECT * FROM app.query_log WHERE {_within('asked_at')}"
+# The last vote of each user on each answer of the window (see the module docstring).
+_VOTES = (
+    "SELECT DISTINCT ON (f.answer_id, f.user_name) f.answer_id, f.rating"
+    " FROM app.feedback f JOIN scoped s ON s.answer_id = f.answer_id"
+    " ORDER BY f.answer_id, f.user_name, f.created_at DESC, f.feedback_id DESC"
+)
+# The total latency of an answer, NULL when missing or not a number (percentile_cont skips NULL).
+_TOTAL_MS = ("CASE WHEN jsonb_typeof(timings_ms -> 'total') = 'number'"
+             " THEN (timings_ms -> 'total')::float8 END")
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class RouteCount:
+    day: date
+    route: str
+    questions: int
+
+
+@dataclass(frozen=True)
+class StageLatency:
+    stage: str
+    samples: int
+    p50_ms: float
+    p95_ms: float
+
+
+@dataclass(frozen=True)
+class DailyBlocks:
+    day: date
+    guard_blocks: int
+    refusals: int
+
+
+@dataclass(frozen=True)
+class ReasonCount:
+    kind: str  # "guard block" | "refusal" | "bad input"
+    reason: str
+    count: int
+
+
+@dataclass(frozen=True)
+class ThumbsPoint:
+    period: date  # the day, or the Monday of the week
+    up: int
+    down: int
+
+    @property
+    def votes(self) -> int:
+        return self.up + self.down
+
+    @property
+    def rate(self) -> float | None:
+        return self.up / self.votes if self.votes else None
+
+
+@dataclass(frozen=True)
+class RatedAnswer:
+    answer_id: str
+    asked_at: datetime
+    user: str
+    question: str
+    route: str
+    variant: str | None
+    sql: str | None
+    sources: tuple[str, ...]
+    answer_text: str | None
+    thumbs_down: int
+    thumbs_up: int
+    comments: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class VariantStats:
+    variant: str
+    answers: int
+    votes: int
+    thumbs_up: int
+    wins: int
+    losses: int
+    ties: int
+    median_ms: float | None
+
+    @property
+    def thumbs_up_rate(self) -> float | None:
+        return self.thumbs_up / self.votes if self.votes else None
+
+    @property
+    def decided(self) -> int:
+        """Comparisons with a winner: the trials of the win rate (ties excluded)."""
+        return self.wins + self.losses
+
+    @property
+    def win_rate(self) -> float | None:
+        return self.wins / self.decided if self.decided else None
+
+    @property
+    def win_interval(self) -> tuple[float, float] | None:
+        return wilson_interval(self.wins, self.decided) if self.decided else None
+
+
+@dataclass(frozen=True)
+class ErrorCount:
+    kind: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    questions: int
+    users: int
+    guard_blocks: int
+    refusals: int
+    errors: int
+    votes: int
+    thumbs_up: int
+    p50_ms: float | None
+    p95_ms: float | None
+    has_any_log: bool  # False: nothing was ever logged (the page's empty state)
+
+    @property
+    def thumbs_up_rate(self) -> float | None:
+        return self.thumbs_up / self.votes if self.votes else None
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    window: Window
+    summary: Summary
+    routes: list[RouteCount]
+    latency: list[StageLatency]
+    blocks: list[DailyBlocks]
+    reasons: list[ReasonCount]
+    thumbs: list[ThumbsPoint]
+    worst: list[RatedAnswer]
+    variants: list[VariantStats]
+    errors: list[ErrorCount]
+    bucket: Bucket = "day"
+
+
+# ---------------------------------------------------------------- statistics
+
+
+def wilson_interval(successes: float, trials: float,
+                    confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion `successes / trials`.
+
+    Unlike p ± z·sqrt(p(1-p)/n) it never leaves [0, 1] and does not collapse to a point at 0/n or
+    n/n, which matters for the small samples of an A/B test. With no trial at all it is the
+    whole [0, 1] (its limit as n → 0): nothing is known yet. Raises ValueError on impossible
+    counts.
+    """
+    if trials < 0 or successes < 0 or successes > trials:
+        raise ValueError(f"{successes} successes out of {trials} trials is not a proportion.")
+    if not 0 < confidence < 1:
+        raise ValueError("The confidence level is between 0 and 1.")
+    if trials == 0:
+        return (0.0, 1.0)
+    z = NormalDist().inv_cdf(0.5 + confidence / 2)
+    p = successes / trials
+    z2n = z * z / trials
+    centre = (p + z2n / 2) / (1 + z2n)
+    half = z * math.sqrt(p * (1 - p) / trials + z2n / (4 * trials)) / (1 + z2n)
+    # Rounding can leave -1e-17 at 0/n; the interval is a set of proportions.
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+# ---------------------------------------------------------------- reading
+
+
+@contextmanager
+def _reading(source: ConnOrPool, timeout_ms: int) -> Iterator[psycopg.Connection]:
+    """A connection inside a transaction bounded by a statement timeout; errors become plain."""
+    try:
+        if isinstance(source, ConnectionPool):
+            with source.connection() as conn, conn.transaction():
+                _limit(conn, timeout_ms)
+                yield conn
+        else:
+            # A caller's connection: a savepoint when it is already in a transaction, so a
+            # failure here does not poison its work.
+            with source.transaction():
+                _limit(source, timeout_ms)
+                yield source
+    except psycopg.errors.QueryCanceled as exc:
+        raise MonitoringError("The monitoring figures took too long to compute; try a shorter "
+                              "window.", detail=str(exc)) from exc
+    except psycopg.errors.UndefinedTable as exc:
+        raise MonitoringError("The query log does not exist in this database yet; start the app "
+                              "once (or run `sourced setup`) to create it.",
+                              detail=str(exc)) from exc
+    except psycopg.Error as exc:
+        raise MonitoringError("The monitoring figures cannot be read right now: the app "
+                              "database did not answer.", detail=str(exc)) from exc
+
+
+def _limit(conn: psycopg.Connection, timeout_ms: int) -> None:
+    # Local to the transaction: the pooled connection goes back without it.
+    conn.execute("SELECT set_config('statement_timeout', %s, true)", (f"{int(timeout_ms)}ms",))
+
+
+def questions_per_day(source: ConnOrPool, days: int, *, until: datetime | None = None,
+                      timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[RouteCount]:
+    """Questions per UTC day and route (sql, docs, both, refused); days without any are absent."""
+    with _reading(source, timeout_ms) as conn:
+        return _routes(conn, Window(days, until))
+
+
+def stage_latency(source: ConnOrPool, days: int, *, until: datetime | None = None,
+                  timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[StageLatency]:
+    """p50 and p95 (continuous percentiles) of each stage of timings_ms, "total" last."""
+    with _reading(source, timeout_ms) as conn:
+        return _latency(conn, Window(days, until))
+
+
+def blocks_per_day(source: ConnOrPool, days: int, *, until: datetime | None = None,
+                   timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[DailyBlocks]:
+    """Guard blocks (guard_allowed = false) and refusals (route = 'refused') per UTC day."""
+    with _reading(source, timeout_ms) as conn:
+        return _blocks(conn, Window(days, until))
+
+
+def top_reasons(source: ConnOrPool, days: int, *, until: datetime | None = None, limit: int = 10,
+                timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[ReasonCount]:
+    """The most frequent guard and refusal reasons, most frequent first."""
+    with _reading(source, timeout_ms) as conn:
+        return _reasons(conn, Window(days, until), limit)
+
+
+def thumbs_over_time(source: ConnOrPool, days: int, *, until: datetime | None = None,
+                     bucket: Bucket = "day",
+                     timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[ThumbsPoint]:
+    """Thumbs up and down per day (or ISO week) the answers were asked; last vote per user."""
+    with _reading(source, timeout_ms) as conn:
+        return _thumbs(conn, Window(days, until), bucket)
+
+
+def worst_rated(source: ConnOrPool, days: int, *, until: datetime | None = None, limit: int = 10,
+                timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[RatedAnswer]:
+    """Answers with the most thumbs down (then fewest up, newest), with their SQL or sources."""
+    with _reading(source, timeout_ms) as conn:
+        return _worst(conn, Window(days, until), limit)
+
+
+def ab_table(source: ConnOrPool, days: int, *, until: datetime | None = None,
+             timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[VariantStats]:
+    """Per variant: answers, thumbs-up rate, compare-mode wins/losses/ties, median latency."""
+    with _reading(source, timeout_ms) as conn:
+        return _variants(conn, Window(days, until))
+
+
+def error_counts(source: ConnOrPool, days: int, *, until: datetime | None = None,
+                 timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[ErrorCount]:
+    """Answers per query_log.error kind, most frequent first."""
+    with _reading(source, timeout_ms) as conn:
+        return _errors(conn, Window(days, until))
+
+
+def summary(source: ConnOrPool, days: int, *, until: datetime | None = None,
+            timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Summary:
+    """The headline figures of the window (the page's metric cards)."""
+    with _reading(source, timeout_ms) as conn:
+        return _summary(conn, Window(days, until))
+
+
+def load_dashboard(source: ConnOrPool, days: int, *, until: datetime | None = None,
+                   bucket: Bucket = "day", limit: int = 10,
+                   timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Dashboard:
+    """Everything the monitoring page shows, read on one connection in one transaction."""
+    window = Window(days, until)
+    with _reading(source, timeout_ms) as conn:
+        return Dashboard(
+            window=window,
+            summary=_summary(conn, window),
+            routes=_routes(conn, window),
+            latency=_latency(conn, window),
+            blocks=_blocks(conn, window),
+            reasons=_reasons(conn, window, limit),
+            thumbs=_thumbs(conn, window, bucket),
+            worst=_worst(conn, window, limit),
+            variants=_variants(conn, window),
+            errors=_errors(conn, window),
+            bucket=bucket,
+        )
+
+
+def _routes(conn: psycopg.Connection, window: Window) -> list[RouteCount]:
+    rows = conn.execute(
+        f"SELECT {_day('asked_at')} AS day, route, count(*) FROM app.query_log"
+        f" WHERE {_within('asked_at')} GROUP BY 1, 2 ORDER BY 1, 2",
+        window.params(),
+    ).fetchall()
+    return [RouteCount(r[0], r[1], r[2]) for r in rows]
+
+
+def _latency(conn: psycopg.Connection, window: Window) -> list[StageLatency]:
+    rows = conn.execute(
+        "SELECT t.key, count(*),"
+        " percentile_cont(0.5) WITHIN GROUP (ORDER BY t.value::float8),"
+        " percentile_cont(0.95) WITHIN GROUP (ORDER BY t.value::float8)"
+        " FROM app.query_log q CROSS JOIN LATERAL jsonb_each(q.timings_ms) AS t(key, value)"
+        # A stage that was not a number (a hand-edited row) is skipped, not a failed page.
+        f" WHERE {_within('q.asked_at')} AND jsonb_typeof(t.value) = 'number'"
+        " GROUP BY t.key",
+        window.params(),
+    ).fetchall()
+    found = [StageLatency(r[0], r[1], float(r[2]), float(r[3])) for r in rows]
+    rank = {stage: i for i, stage in enumerate(STAGE_ORDER)}
+    # Known stages in pipeline order, unknown ones alphabetically before "total".
+    return sorted(found, key=lambda s: (s.stage == "total", rank.get(s.stage, len(rank)),
+                                        s.stage))
+
+
+def _blocks(conn: psycopg.Connection, window: Window) -> list[DailyBlocks]:
+    rows = conn.execute(
+        f"SELECT {_day('asked_at')} AS day,"
+        " count(*) FILTER (WHERE guard_allowed = false),"
+        " count(*) FILTER (WHERE route = 'refused')"
+        f" FROM app.query_log WHERE {_within('asked_at')}"
+        " AND (guard_allowed = false OR route = 'refused') GROUP BY 1 ORDER BY 1",
+        window.params(),
+    ).fetchall()
+    return [DailyBlocks(r[0], r[1], r[2]) for r in rows]
+
+
+def _reasons(conn: psycopg.Connection, window: Window, limit: int) -> list[ReasonCount]:
+    # The pipeline writes the refusal reason into guard_reason too; a question rejected before
+    # routing (empty, too long) is a refusal with error 'bad_input', told apart here.
+    rows = conn.execute(
+        "SELECT CASE WHEN guard_allowed = false THEN 'guard block'"
+        "            WHEN error = 'bad_input' THEN 'bad input' ELSE 'refusal' END AS kind,"
+        " coalesce(nullif(guard_reason, ''), '(no reason recorded)') AS reason, count(*)"
+        f" FROM app.query_log WHERE {_within('asked_at')}"
+        " AND (guard_allowed = false OR route = 'refused')"
+        " GROUP BY 1, 2 ORDER BY 3 DESC, 1, 2 LIMIT %(limit)s",
+        window.params(limit=limit),
+    ).fetchall()
+    return [ReasonCount(r[0], r[1], r[2]) for r in rows]
+
+
+def _thumbs(conn: psycopg.Connection, window: Window, bucket: Bucket) -> list[ThumbsPoint]:
+    if bucket not in ("day", "week"):
+        raise ValueError("The thumbs-up rate is grouped by 'day' or 'week'.")
+    rows = conn.execute(
+        f"WITH scoped AS ({_SCOPED}), votes AS ({_VOTES})"
+        " SELECT date_trunc(%(bucket)s, s.asked_at AT TIME ZONE 'UTC')::date AS period,"
+        " count(*) FILTER (WHERE v.rating = 1), count(*) FILTER (WHERE v.rating = -1)"
+        " FROM votes v JOIN scoped s ON s.answer_id = v.answer_id GROUP BY 1 ORDER BY 1",
+        window.params(bucket=bucket),
+    ).fetchall()
+    return [ThumbsPoint(r[0], r[1], r[2]) for r in rows]
+
+
+def _worst(conn: psycopg.Connection, window: Window, limit: int) -> list[RatedAnswer]:
+    rows = conn.execute(
+        f"WITH scoped AS ({_SCOPED}), votes AS ({_VOTES}),"
+        " tally AS (SELECT answer_id, count(*) FILTER (WHERE rating = -1) AS down,"
+        "           count(*) FILTER (WHERE rating = 1) AS up FROM votes GROUP BY answer_id)"
+        " SELECT s.answer_id::text, s.asked_at, s.user_name, s.question, s.route, s.variant,"
+        " s.sql, s.sources, s.answer_text, t.down, t.up,"
+        # Every comment counts, even on a vote later changed: it is what the user wrote.
+        " ARRAY(SELECT f.comment FROM app.feedback f WHERE f.answer_id = s.answer_id"
+        "       AND nullif(btrim(f.comment), '') IS NOT NULL"
+        "       ORDER BY f.created_at, f.feedback_id)"
+        " FROM tally t JOIN scoped s ON s.answer_id = t.answer_id WHERE t.down > 0"
+        " ORDER BY t.down DESC, t.up, s.asked_at DESC, s.answer_id LIMIT %(limit)s",
+        window.params(limit=limit),
+    ).fetchall()
+    return [
+        RatedAnswer(
+            answer_id=r[0], asked_at=r[1], user=r[2], question=r[3], route=r[4], variant=r[5],
+            sql=r[6], sources=tuple(_source_label(s) for s in (r[7] or [])),
+            answer_text=r[8], thumbs_down=r[9], thumbs_up=r[10],
+            comments=tuple(dict.fromkeys(c.strip() for c in r[11])),
+        )
+        for r in rows
+    ]
+
+
+def _source_label(source: object) -> str:
+    """'Title (section, p. 3)' from a query_log.sources item (Source.as_json)."""
+    if not isinstance(source, dict):
+        return str(source)
+    title = str(source.get("title") or source.get("path") or "?")
+    where = [str(source["section"])] if source.get("section") else []
+    if source.get("page"):
+        where.append(f"p. {source['page']}")
+    return f"{title} ({', '.join(where)})" if where else title
+
+
+def _variants(conn: psycopg.Connection, window: Window) -> list[VariantStats]:
+    rows = conn.execute(
+        f"WITH scoped AS ({_SCOPED} AND variant IS NOT NULL), votes AS ({_VOTES}),"
+        " answered AS (SELECT variant, count(*) AS answers,"
+        f"   percentile_cont(0.5) WITHIN GROUP (ORDER BY {_TOTAL_MS}) AS median_ms"
+        "   FROM scoped GROUP BY variant),"
+        " rated AS (SELECT s.variant, count(*) AS votes,"
+        "   count(*) FILTER (WHERE v.rating = 1) AS up"
+        "   FROM votes v JOIN scoped s ON s.answer_id = v.answer_id GROUP BY s.variant),"
+        # Each preference is one duel seen from both sides; a variant against itself is no
+        # evidence about it, so such rows are skipped.
+        " duels AS (SELECT variant_a AS variant,"
+        "   CASE preferred WHEN 'a' THEN 'win' WHEN 'b' THEN 'loss' ELSE 'tie' END AS outcome"
+        f"   FROM app.ab_preferences WHERE {_within('created_at')} AND variant_a <> variant_b"
+        "   UNION ALL SELECT variant_b,"
+        "   CASE preferred WHEN 'b' THEN 'win' WHEN 'a' THEN 'loss' ELSE 'tie' END"
+        f"   FROM app.ab_preferences WHERE {_within('created_at')} AND variant_a <> variant_b),"
+        " prefs AS (SELECT variant, count(*) FILTER (WHERE outcome = 'win') AS wins,"
+        "   count(*) FILTER (WHERE outcome = 'loss') AS losses,"
+        "   count(*) FILTER (WHERE outcome = 'tie') AS ties FROM duels GROUP BY variant)"
+        " SELECT n.variant, coalesce(a.answers, 0), coalesce(r.votes, 0), coalesce(r.up, 0),"
+        " coalesce(p.wins, 0), coalesce(p.losses, 0), coalesce(p.ties, 0), a.median_ms"
+        " FROM (SELECT variant FROM answered UNION SELECT variant FROM prefs) n"
+        " LEFT JOIN answered a ON a.variant = n.variant"
+        " LEFT JOIN rated r ON r.variant = n.variant"
+        " LEFT JOIN prefs p ON p.variant = n.variant ORDER BY n.variant",
+        window.params(),
+    ).fetchall()
+    return [VariantStats(r[0], r[1], r[2], r[3], r[4], r[5], r[6],
+                         None if r[7] is None else float(r[7])) for r in rows]
+
+
+def _errors(conn: psycopg.Connection, window: Window) -> list[ErrorCount]:
+    rows = conn.execute(
+        f"SELECT error, count(*) FROM app.query_log WHERE {_within('asked_at')}"
+        " AND error IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
+        window.params(),
+    ).fetchall()
+    return [ErrorCount(r[0], r[1]) for r in rows]
+
+
+def _summary(conn: psycopg.Connection, window: Window) -> Summary:
+    row = conn.execute(
+        f"WITH scoped AS ({_SCOPED}), votes AS ({_VOTES})"
+        " SELECT count(*), count(DISTINCT user_name),"
+        " count(*) FILTER (WHERE guard_allowed = false),"
+        " count(*) FILTER (WHERE route = 'refused'),"
+        " count(*) FILTER (WHERE error IS NOT NULL),"
+        " (SELECT count(*) FROM votes), (SELECT count(*) FROM votes WHERE rating = 1),"
+        f" percentile_cont(0.5) WITHIN GROUP (ORDER BY {_TOTAL_MS}),"
+        f" percentile_cont(0.95) WITHIN GROUP (ORDER BY {_TOTAL_MS}),"
+        " EXISTS (SELECT 1 FROM app.query_log)"
+        " FROM scoped",
+        window.params(),
+    ).fetchone()
+    assert row is not None  # an aggregate without GROUP BY always returns one row
+    return Summary(
+        questions=row[0], users=row[1], guard_blocks=row[2], refusals=row[3], errors=row[4],
+        votes=row[5], thumbs_up=row[6],
+        p50_ms=None if row[7] is None else float(row[7]),
+        p95_ms=None if row[8] is None else float(row[8]),
+        has_any_log=bool(row[9]),
+    )
+
+
+# ---------------------------------------------------------------- frames for the page
+
+
+def _days(window: Window, seen: Sequence[date]) -> pd.DatetimeIndex:
+    """Every day of the window (a day without questions is a 0, not a gap), plus any day seen
+    past its end: a database clock ahead of ours after midnight must not lose rows."""
+    days = pd.date_range(window.first_day, window.last_day, freq="D")
+    extra = pd.DatetimeIndex([pd.Timestamp(d) for d in seen]).difference(days)
+    return days.union(extra).rename("Day")
+
+
+def routes_frame(counts: Sequence[RouteCount], window: Window) -> pd.DataFrame:
+    """Questions per day (rows, every day of the window) and route (columns, all four)."""
+    frame = pd.DataFrame(0, index=_days(window, [c.day for c in counts]), columns=list(ROUTES),
+                         dtype="int64")
+    for c in counts:
+        if c.route not in frame.columns:  # a route added later still shows up
+            frame[c.route] = 0
+        frame.loc[pd.Timestamp(c.day), c.route] += c.questions
+    return frame
+
+
+def latency_frame(stages: Sequence[StageLatency]) -> pd.DataFrame:
+    """p50 and p95 per stage, in pipeline order (the index keeps that order)."""
+    return pd.DataFrame(
+        {"p50 (ms)": [s.p50_ms for s in stages], "p95 (ms)": [s.p95_ms for s in stages],
+         "Samples": [s.samples for s in stages]},
+        index=pd.Index([s.stage for s in stages], name="Stage"),
+    )
+
+
+def blocks_frame(daily: Sequence[DailyBlocks], window: Window) -> pd.DataFrame:
+    frame = pd.DataFrame(0, index=_days(window, [d.day for d in daily]),
+                         columns=["Guard blocks", "Refusals"], dtype="int64")
+    for d in daily:
+        frame.loc[pd.Timestamp(d.day)] = [d.guard_blocks, d.refusals]
+    return frame
+
+
+def reasons_frame(reasons: Sequence[ReasonCount]) -> pd.DataFrame:
+    return pd.DataFrame({"Kind": [r.kind for r in reasons], "Reason": [r.reason for r in reasons],
+                         "Count": [r.count for r in reasons]})
+
+
+def thumbs_frame(points: Sequence[ThumbsPoint]) -> pd.DataFrame:
+    """Thumbs-up rate per period; periods without votes are left out rather than drawn as 0."""
+    return pd.DataFrame(
+        {"Thumbs-up rate": [p.rate for p in points], "Votes": [p.votes for p in points]},
+        index=pd.DatetimeIndex([pd.Timestamp(p.period) for p in points], name="Period"),
+    )
+
+
+def worst_frame(answers: Sequence[RatedAnswer]) -> pd.DataFrame:
+    # The asking user is left out: the table is for fixing answers, not for watching people.
+    return pd.DataFrame({
+        "Asked": [a.asked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") for a in answers],
+        "Question": [a.question or "(empty question)" for a in answers],
+        "Route": [a.route for a in answers],
+        "Variant": [a.variant or "" for a in answers],
+        "Thumbs down": [a.thumbs_down for a in answers],
+        "Thumbs up": [a.thumbs_up for a in answers],
+        "SQL or sources": [a.sql or "; ".join(a.sources) for a in answers],
+        "Comments": [" | ".join(a.comments) for a in answers],
+    })
+
+
+def ab_frame(stats: Sequence[VariantStats]) -> pd.DataFrame:
+    intervals = [s.win_interval for s in stats]
+    return pd.DataFrame({
+        "Variant": [s.variant for s in stats],
+        "Answers": [s.answers for s in stats],
+        "Votes": [s.votes for s in stats],
+        "Thumbs-up rate": [s.thumbs_up_rate for s in stats],
+        "Wins": [s.wins for s in stats],
+        "Losses": [s.losses for s in stats],
+        "Ties": [s.ties for s in stats],
+        "Win rate": [s.win_rate for s in stats],
+        "95% CI low": [i[0] if i else None for i in intervals],
+        "95% CI high": [i[1] if i else None for i in intervals],
+        "Median latency (ms)": [s.median_ms for s in stats],
+    })
+
+
+def errors_frame(errors: Sequence[ErrorCount]) -> pd.DataFrame:
+    return pd.DataFrame({"Answers": [e.count for e in errors]},
+                        index=pd.Index([e.kind for e in errors], name="Error"))

@@ -1,0 +1,128 @@
+"""Feedback and monitoring: how Sourced is used and where it fails.
+
+Layout only; every query and every frame is built in agents/monitoring.py.
+"""
+
+from __future__ import annotations
+
+import psycopg
+import streamlit as st
+
+from agents import monitoring
+from agents.app_state import shared_resources
+from agents.errors import AssistantError
+
+st.title("Feedback and monitoring")
+
+try:
+    resources = shared_resources()
+except (AssistantError, psycopg.Error) as exc:
+    # build_resources lets a connection error through when the database is down at start-up;
+    # here it is a sentence like any other failure.
+    st.error(exc.user_message if isinstance(exc, AssistantError) else
+             "The app database cannot be reached, so there is nothing to show right now.")
+    st.stop()
+
+
+def _window_label(days: int) -> str:
+    return "Today (UTC)" if days == 1 else f"Last {days} days"
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:,.0f} ms" if value < 1000 else f"{value / 1000:,.1f} s"
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value:.0%}"
+
+
+days = st.selectbox("Window", monitoring.WINDOWS, index=2, format_func=_window_label,
+                    key="monitoring_window")
+# A 90-day line of daily rates is mostly noise; weeks read better there.
+bucket: monitoring.Bucket = "week" if days > 31 else "day"
+try:
+    board = monitoring.load_dashboard(resources.app_pool, days, bucket=bucket)
+except AssistantError as exc:
+    st.error(exc.user_message)
+    st.stop()
+
+summary = board.summary
+if not summary.has_any_log:
+    st.info("No questions logged yet. Every question asked in the chat shows up here; for a "
+            "demo, `python -m seed_data.demo_log` writes a month of synthetic activity.")
+    st.stop()
+if summary.questions == 0:
+    st.info(f"No questions in this window ({_window_label(days).lower()}); pick a longer one.")
+    st.stop()
+
+st.caption(f"{_window_label(days)}: {board.window.first_day:%d %b %Y} to "
+           f"{board.window.last_day:%d %b %Y}, by the day each question was asked (UTC).")
+cards = st.columns(7)
+cards[0].metric("Questions", f"{summary.questions:,}", help=f"Asked by {summary.users} users.")
+cards[1].metric("Thumbs-up rate", _share(summary.thumbs_up_rate),
+                help=f"{summary.votes:,} votes; only the last vote of each user on an answer "
+                     "counts.")
+cards[2].metric("Latency p50", _ms(summary.p50_ms), help="Total time per answer, median.")
+cards[3].metric("Latency p95", _ms(summary.p95_ms), help="95% of answers were faster.")
+cards[4].metric("Guard blocks", f"{summary.guard_blocks:,}",
+                help="Generated SQL the guard refused to run.")
+cards[5].metric("Refusals", f"{summary.refusals:,}",
+                help="Questions refused: off-topic, unsafe, SQL typed in the chat, bad input.")
+cards[6].metric("Errors", f"{summary.errors:,}",
+                help="Answers that ended with an error of any kind (guard blocks included).")
+
+st.subheader("Questions per day by route")
+st.bar_chart(monitoring.routes_frame(board.routes, board.window), y_label="Questions")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Latency per stage")
+    latency = monitoring.latency_frame(board.latency)
+    st.bar_chart(latency[["p50 (ms)", "p95 (ms)"]], horizontal=True, stack=False, sort=False,
+                 x_label="ms")
+    st.caption("Continuous percentiles over the answers that went through each stage.")
+with right:
+    st.subheader("Thumbs-up rate")
+    if board.thumbs:
+        st.line_chart(monitoring.thumbs_frame(board.thumbs)[["Thumbs-up rate"]],
+                      y_label="Share of thumbs up")
+        st.caption(f"Per {bucket} the answers were asked.")
+    else:
+        st.caption("No votes in this window.")
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Guard blocks and refusals")
+    st.bar_chart(monitoring.blocks_frame(board.blocks, board.window), y_label="Questions")
+    if board.reasons:
+        st.dataframe(monitoring.reasons_frame(board.reasons), hide_index=True)
+with right:
+    st.subheader("Errors by kind")
+    if board.errors:
+        st.bar_chart(monitoring.errors_frame(board.errors), horizontal=True, sort="-Answers")
+    else:
+        st.caption("No errors in this window.")
+
+st.subheader("Worst-rated answers")
+if board.worst:
+    st.dataframe(monitoring.worst_frame(board.worst), hide_index=True)
+else:
+    st.caption("No thumbs down in this window.")
+
+st.subheader("A/B variants")
+if board.variants:
+    percent = st.column_config.NumberColumn(format="percent")
+    st.dataframe(
+        monitoring.ab_frame(board.variants), hide_index=True,
+        column_config={"Thumbs-up rate": percent, "Win rate": percent,
+                       "95% CI low": percent, "95% CI high": percent,
+                       "Median latency (ms)": st.column_config.NumberColumn(format="%.0f")},
+    )
+    st.caption("Win rate: the share of compare-mode duels a variant won, ties excluded (a tie "
+               "says neither answer was better), with Wilson's 95% score interval. With two "
+               "variants one's wins are the other's losses: the data favours a variant only "
+               "when its interval lies entirely above 50%.")
+else:
+    st.caption("No answer in this window carries a variant: A/B testing is off.")

@@ -1,0 +1,154 @@
+"""SQL workbench (analysts): run guarded SQL, save verified queries, review corrections.
+
+Widgets and layout only; the guard, the execution and the review rules live in
+agents/workbench.py.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from agents import workbench
+from agents.answer import format_value
+from agents.app_state import shared_resources, signed_in_user
+from agents.errors import AssistantError
+from agents.verified import is_analyst
+
+st.title("SQL workbench")
+
+try:
+    resources = shared_resources()
+except AssistantError as exc:
+    st.error(exc.user_message)
+    st.stop()
+
+user = signed_in_user(resources)
+# The navigation hides this page from non-analysts; a direct link must not open it either.
+if not is_analyst(user):
+    st.error(workbench.NOT_AN_ANALYST)
+    st.stop()
+
+st.caption("Your SQL is checked by the same guard as the chat's and runs read-only with your "
+           f"own data rights, at most {resources.settings.max_rows:,} rows.")
+flash = st.session_state.pop("workbench_flash", None)
+if flash:
+    st.success(flash)
+
+# The chat's "Open in SQL workbench" writes workbench_sql / workbench_question. Keyed widgets
+# ignore a changed default, so new text is copied into their state, once per new value: the
+# analyst's edits survive reruns until the chat sends something else.
+for source, widget in (("workbench_sql", "wb_sql"), ("workbench_question", "wb_question")):
+    incoming = st.session_state.get(source) or ""
+    if widget not in st.session_state or incoming != st.session_state.get(f"_{widget}_loaded"):
+        st.session_state[widget] = incoming
+        st.session_state[f"_{widget}_loaded"] = incoming
+
+with st.form("wb_editor", border=False):
+    question = st.text_input("Question this SQL answers (needed to save it as verified)",
+                             key="wb_question")
+    sql = st.text_area("SQL", key="wb_sql", height=220,
+                       placeholder="SELECT … FROM warehouse.orders …")
+    run_col, save_col, _ = st.columns([1, 2, 5])
+    run_clicked = run_col.form_submit_button("Run", type="primary", key="wb_run")
+    save_clicked = save_col.form_submit_button("Save as verified query", key="wb_save")
+
+if run_clicked or save_clicked:
+    # What the analyst submitted becomes the page's text, so leaving and coming back keeps it.
+    for source, widget, value in (("workbench_sql", "wb_sql", sql),
+                                  ("workbench_question", "wb_question", question)):
+        st.session_state[source] = value
+        st.session_state[f"_{widget}_loaded"] = value
+
+if run_clicked:
+    try:
+        st.session_state["workbench_run"] = workbench.run_analyst_sql(sql, user, resources)
+    except AssistantError as exc:
+        st.session_state.pop("workbench_run", None)
+        st.error(exc.user_message)
+
+if save_clicked:
+    try:
+        saved = workbench.save_query(resources, user, question, sql)
+    except AssistantError as exc:
+        st.error(exc.user_message)
+    else:
+        st.session_state["workbench_flash"] = (
+            f"Saved verified query #{saved.verified_id}: “{saved.question}”.")
+        st.rerun()
+
+run: workbench.WorkbenchRun | None = st.session_state.get("workbench_run")
+if run is not None:
+    if run.error:
+        st.error(run.error)
+    else:
+        frame = workbench.result_frame(run)
+        timing = f" in {run.elapsed_ms:,.0f} ms" if run.elapsed_ms is not None else ""
+        note = f", cut off at {run.row_cap:,}" if run.truncated and run.row_cap else ""
+        st.caption(f"{len(run.rows):,} rows{note}{timing}. Ran: `{run.verdict.sql}`")
+        if run.chart.kind == "metric" and run.rows and run.chart.y:
+            figure = run.chart.y[0]
+            st.metric(figure, format_value(run.rows[0][run.columns.index(figure)], None, "en"))
+        st.dataframe(frame, hide_index=True)
+        plot = workbench.chart_frame(run)
+        if plot is not None:
+            (st.line_chart if run.chart.kind == "line" else st.bar_chart)(plot)
+
+st.divider()
+st.subheader("Review queue")
+st.caption("Thumbs-down answers and proposed corrections. Approving turns the SQL below into a "
+           "verified query that later questions reuse; nothing is learned without it.")
+try:
+    reviews = workbench.review_queue(resources, user)
+except AssistantError as exc:
+    st.error(exc.user_message)
+    reviews = []
+if not reviews:
+    st.caption("Nothing to review.")
+for review in reviews:
+    title = f"#{review.review_id} · {review.question}"
+    with st.expander(title, expanded=len(reviews) <= 3):
+        st.markdown(f"Raised by **{review.proposed_by}** on {review.created_at:%Y-%m-%d %H:%M}")
+        if review.comment:
+            st.markdown(f"> {review.comment}")
+        if review.original_sql:
+            st.markdown("Original SQL")
+            st.code(review.original_sql, language="sql")
+        if review.proposed_sql:
+            st.markdown("Proposed correction")
+            st.code(review.proposed_sql, language="sql")
+        with st.form(f"wb_review_{review.review_id}", border=False):
+            corrected = st.text_area(
+                "SQL to approve", value=review.proposed_sql or review.original_sql or "",
+                key=f"wb_review_sql_{review.review_id}", height=160)
+            note = st.text_input("Note (optional, kept with a rejection)",
+                                 key=f"wb_review_note_{review.review_id}")
+            approve_col, reject_col, _ = st.columns([1, 1, 6])
+            approved = approve_col.form_submit_button(
+                "Approve", type="primary", key=f"wb_approve_{review.review_id}")
+            rejected = reject_col.form_submit_button(
+                "Reject", key=f"wb_reject_{review.review_id}")
+        try:
+            if approved:
+                verified = workbench.approve(resources, user, review.review_id, corrected)
+                st.session_state["workbench_flash"] = (
+                    f"Review #{review.review_id} approved: verified query "
+                    f"#{verified.verified_id} saved.")
+                st.rerun()
+            if rejected:
+                workbench.reject(resources, user, review.review_id, note)
+                st.session_state["workbench_flash"] = f"Review #{review.review_id} rejected."
+                st.rerun()
+        except AssistantError as exc:
+            st.error(exc.user_message)
+
+st.divider()
+st.subheader("Verified queries")
+try:
+    verified_list = workbench.verified_queries(resources, user)
+except AssistantError as exc:
+    st.error(exc.user_message)
+    verified_list = []
+if verified_list:
+    st.dataframe(workbench.verified_frame(verified_list), hide_index=True)
+else:
+    st.caption("No verified query yet.")
