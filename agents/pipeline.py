@@ -146,7 +146,9 @@ def ask(
     state = _Turn(answer, user, resources, timed, model, on_token)
     try:
         plan = timed("plan", lambda: plan_question(text, resources.planning))
-        route = timed("route", lambda: route_question(text, has_metric=bool(plan.metrics)))
+        route = timed("route", lambda: route_question(
+            text, has_metric=bool(plan.metrics),
+            nearest=lambda: resources.route_examples().nearest(state.vector())))
         verified = None
         if route.route != "refused":
             verified = state.verified_match()

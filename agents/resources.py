@@ -20,6 +20,7 @@ from agents.database import AccessProfile, DatabaseUrls
 from agents.embeddings import Embedder, build_embedder
 from agents.planner import PlanningContext
 from agents.providers import ChatModel, build_chat_model
+from agents.router import RouteExamples, load_route_examples
 from agents.semantic_model import SemanticModel, load_semantic_model
 from agents.sql_writer import SchemaCatalog, build_catalog, read_tables
 from agents.users import Directory, User, load_directory
@@ -38,6 +39,7 @@ class Resources:
     warehouse_tables: frozenset[str]
     _embedder: Embedder | None = None
     _catalog: SchemaCatalog | None = None
+    _route_examples: RouteExamples | None = None
     _chat_models: dict[tuple[str, float | None], ChatModel | None] = field(default_factory=dict)
     _reader_pools: dict[str, ConnectionPool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -62,6 +64,16 @@ class Resources:
         with self._lock:
             self._catalog = self._catalog or catalog
             return self._catalog
+
+    def route_examples(self) -> RouteExamples:
+        """The router's example questions, embedded once."""
+        with self._lock:
+            examples = self._route_examples
+        if examples is None:
+            examples = load_route_examples(self.embedder)
+            with self._lock:
+                self._route_examples = self._route_examples or examples
+        return self._route_examples or examples
 
     def chat_model(self, variant: Variant, temperature: float | None = None) -> ChatModel | None:
         """The chat model of a variant (None offline); clients are reused across questions."""

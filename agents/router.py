@@ -11,14 +11,19 @@ groups elsewhere.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
+import numpy as np
 import sqlglot
 
+from agents.embeddings import Embedder
 from agents.language import normalize
 from agents.prompts import load_prompt
 from agents.providers import ChatModel, complete_json
 from agents.semantic_model import SemanticModel
+from agents.users import read_yaml
 
 OFF_TOPIC = [
     (r"\b(?:write|ecris|ecrire|generate|genere|code|coder)\b.*\b(?:python|javascript|java|code|"
@@ -44,9 +49,15 @@ DOC_CUES = re.compile(
     r"remote|teletravail|expenses|notes de frais|leave|conges|playbook|memo|note|board|"
     r"salary band|grille|compensation|commission|security|securite|password|mot de passe|"
     r"onboarding|travel|deplacement|voyage|conduct|conduite|rgpd|gdpr|privacy|confidentialite|"
-    r"how do i|how to|comment faire|comment|can i|puis je|allowed|autorise|approval|"
+    r"allowed|autorise|approval|"
     r"approbation|who approves|qui approuve|post mortem|incident|case study|product sheet|"
-    r"fiche produit|what is|qu est ce que|explain|explique|describe|decris|why|pourquoi)\b"
+    r"fiche produit)\b"
+)
+# Question words that suit documents but also any general-knowledge question: they send a
+# question to the documents only when the route examples do not say otherwise.
+GENERIC_CUES = re.compile(
+    r"\b(?:how do i|how to|comment faire|comment|can i|puis je|what is|qu est ce que|explain|"
+    r"explique|describe|decris|why|pourquoi)\b"
 )
 SQL_START = re.compile(
     r"^\s*(?:select|insert|update|delete|drop|create|alter|truncate|grant|revoke|with|copy|"
@@ -60,21 +71,66 @@ class Route:
     reason: str
 
 
-def route_question(question: str, *, has_metric: bool) -> Route:
-    """Choose the route of a question; `has_metric` says whether the planner found a metric."""
+EXAMPLES_FILE = Path(__file__).resolve().parent / "route_examples.yaml"
+# Nearest-example decisions, calibrated on the offline encoder: general-knowledge questions
+# score 0.7-0.85 against the off-topic examples, company questions at most ~0.55 ("Who is our
+# CEO?"), so only a clear, distinct match refuses.
+REFUSE_SIMILARITY, REFUSE_MARGIN = 0.60, 0.15
+SQL_SIMILARITY, SQL_MARGIN = 0.45, 0.10
+
+
+@dataclass(frozen=True)
+class RouteExamples:
+    """Example questions per route with their embeddings (built once per process)."""
+
+    labels: tuple[str, ...]
+    vectors: np.ndarray
+
+    def nearest(self, vector: np.ndarray) -> dict[str, float]:
+        """The best similarity of the question to each route's examples."""
+        sims = self.vectors @ np.asarray(vector, dtype=np.float32)
+        best: dict[str, float] = {}
+        for label, sim in zip(self.labels, sims, strict=True):
+            best[label] = max(best.get(label, -1.0), float(sim))
+        return best
+
+
+def load_route_examples(embedder: Embedder, path: Path = EXAMPLES_FILE) -> RouteExamples:
+    data = read_yaml(path)
+    pairs = [(label, text) for label, texts in data.items() for text in texts]
+    vectors = embedder.embed([text for _, text in pairs])
+    return RouteExamples(tuple(label for label, _ in pairs), np.asarray(vectors))
+
+
+def route_question(question: str, *, has_metric: bool,
+                   nearest: Callable[[], dict[str, float]] | None = None) -> Route:
+    """Choose the route of a question; `has_metric` says whether the planner found a metric.
+
+    `nearest` (the question's similarity to each route's examples) is consulted only when the
+    rules are inconclusive: no metric, no document cue.
+    """
     text = normalize(question)
     for pattern, topic in OFF_TOPIC:
         if re.search(pattern, text):
             return Route("refused", topic)
     if SQL_START.match(question) and _parses_as_sql(question):
         return Route("refused", "SQL typed as a question")
-    doc_cue = bool(DOC_CUES.search(text))
+    strong_cue = bool(DOC_CUES.search(text))
+    doc_cue = strong_cue or bool(GENERIC_CUES.search(text))
     if has_metric and doc_cue and re.search(
         r"\b(?:and|et)\b.*\b(?:say|said|dit|report|rapport|document|policy|politique)\b", text
     ):
         return Route("both", "names a metric and asks what a document says")
     if has_metric and not _is_document_question(text):
         return Route("sql", "names a metric of the semantic model")
+    if not has_metric and not strong_cue and nearest is not None:
+        scores = nearest()
+        refused, sql = scores.get("refused", 0.0), scores.get("sql", 0.0)
+        docs = scores.get("docs", 0.0)
+        if refused >= REFUSE_SIMILARITY and refused - max(sql, docs) >= REFUSE_MARGIN:
+            return Route("refused", "topics outside the company's data and documents")
+        if sql >= SQL_SIMILARITY and sql - max(docs, refused) >= SQL_MARGIN:
+            return Route("sql", "reads like a data question")
     return Route("docs", "asks about the content of documents")
 
 
