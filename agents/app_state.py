@@ -12,6 +12,7 @@ import streamlit as st
 
 from agents.config import load_settings
 from agents.errors import StoreError
+from agents.logs import setup_logging
 from agents.resources import Resources, build_resources
 from agents.users import User
 
@@ -19,7 +20,9 @@ from agents.users import User
 @st.cache_resource(show_spinner="Starting Sourced…")
 def shared_resources() -> Resources:
     try:
-        return build_resources(load_settings())
+        settings = load_settings()
+        setup_logging(settings)
+        return build_resources(settings)
     except Exception as exc:
         from agents.errors import AssistantError
 

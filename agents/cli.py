@@ -1,4 +1,4 @@
-"""The `sourced` command: setup, seed, db url, ingest, ask, verify, review, eval.
+"""The `sourced` command: setup, seed, db url, ingest, ask, verify, review, eval, doctor.
 
 Exit codes: 0 answered (a polite refusal is an answer), 2 bad input or configuration, 1 when the
 database or another service failed. No traceback reaches the terminal.
@@ -19,6 +19,7 @@ import psycopg
 
 from agents.config import Settings, load_settings
 from agents.errors import AssistantError, BadInput, ConfigError
+from agents.logs import setup_logging
 
 if TYPE_CHECKING:
     from agents.resources import Resources
@@ -60,14 +61,18 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--questions", type=Path,
                           help="the evaluation file (default: the shipped set for <what>)")
     evaluate.add_argument("--user", help="who asks (default alice; a question's own user wins)")
+    sub.add_parser("doctor", help="check the database, roles, embedder, index and model "
+                   "endpoint; exit 1 when something needs fixing")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
+        # JSON lines are for a log collector: the per-question INFO line included. A person at
+        # a terminal sees warnings and errors only. Secrets are redacted either way.
+        setup_logging(settings, level=logging.INFO if settings.log_json else logging.WARNING)
         return _run(args, settings)
     except BadInput as exc:
         print(f"sourced: {exc.user_message}", file=sys.stderr)
@@ -93,6 +98,10 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from agents.resources import build_resources, prepare_database
     from agents.users import load_directory
 
+    if args.command == "doctor":
+        from agents.doctor import run_doctor
+
+        return run_doctor(settings)
     if args.command == "db":
         print(database.resolve_urls(settings).app)
         return EXIT_OK
@@ -112,7 +121,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
         finally:
             resources.close()
     if args.command == "ask":
-        question = sys.stdin.read() if args.question == "-" else args.question
+        # Bytes: invalid UTF-8 on stdin becomes a plain "not valid UTF-8" from the pipeline.
+        question = sys.stdin.buffer.read() if args.question == "-" else args.question
         return _ask(settings, question, args.user, args.json)
     if args.command == "eval":
         return _eval(settings, args)
@@ -237,7 +247,7 @@ def _review(resources: Resources, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ask(settings: Settings, question: str, user: str, as_json: bool) -> int:
+def _ask(settings: Settings, question: str | bytes, user: str, as_json: bool) -> int:
     from agents.pipeline import ask
     from agents.resources import build_resources
 

@@ -236,7 +236,7 @@ def access_profile(user: User, restricted_tables: dict[str, frozenset[str]]) -> 
 
 
 # Bumped when the per-role settings below change, so existing databases get them re-applied.
-ROLE_SETTINGS_VERSION = 2
+ROLE_SETTINGS_VERSION = 3
 
 
 def sync_reader_roles(
@@ -308,9 +308,9 @@ def sync_reader_roles(
             for table in tables:
                 qualified = f"warehouse.{table}"
                 ident = sql.Identifier("warehouse", table)
-                if qualified in restricted_tables and qualified not in profile.extra_tables:
-                    conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(ident, role))
-                else:
+                # REVOKE first: a write right granted by hand must not survive a resync.
+                conn.execute(sql.SQL("REVOKE ALL ON {} FROM {}").format(ident, role))
+                if qualified not in restricted_tables or qualified in profile.extra_tables:
                     conn.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(ident, role))
                 if table in SCOPED_TABLE_FILTERS:
                     policy = sql.Identifier(f"scope_{profile.role}")

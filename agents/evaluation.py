@@ -34,12 +34,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agents.config import PROJECT_ROOT
 from agents.errors import AssistantError, ConfigError
 from agents.language import detect_language
 from agents.users import read_yaml
+
+if TYPE_CHECKING:
+    from agents.answer import Answer
+    from agents.resources import Resources
 
 SQL_QUESTIONS = PROJECT_ROOT / "seed_data" / "eval" / "sql_questions.yaml"
 RAG_QUESTIONS = PROJECT_ROOT / "seed_data" / "eval" / "rag_questions.yaml"
@@ -256,9 +260,11 @@ class SqlEvalReport:
         return sum(o.outcome == PASS for o in subset) / len(subset) if subset else 0.0
 
 
-def run_gold(question: SqlQuestion, user_login: str, resources: Any) -> tuple[list[str],
-                                                                                list[tuple[Any,
-                                                                                           ...]]]:
+Rows = list[tuple[Any, ...]]
+
+
+def run_gold(question: SqlQuestion, user_login: str,
+             resources: Resources) -> tuple[list[str], Rows]:
     """The gold rows, through the guard and the read-only executor, as the user's role."""
     from agents.executor import run_query
     from sql_guard import check
@@ -273,13 +279,15 @@ def run_gold(question: SqlQuestion, user_login: str, resources: Any) -> tuple[li
     return result.columns, result.rows
 
 
-def evaluate_sql(questions_path: Path, resources: Any, user: str | None = None, *,
+def evaluate_sql(questions_path: Path, resources: Resources, user: str | None = None, *,
                  progress: Callable[[SqlOutcome], None] | None = None) -> SqlEvalReport:
     """Ask every question of the file through the pipeline and compare with its gold rows.
 
     `resources` are the shared agents.resources.Resources (the mode they were built in is the
     mode evaluated: offline unless a model is configured). A question's own `user` wins over
     `user`, which defaults to alice. Never raises for a failing question: it becomes an outcome.
+    Each answer is logged in app.query_log like any other (bench/ask.py uses its own database).
+    BadInput when a user is unknown, ConfigError when the file is malformed.
     """
     from agents.pipeline import ask
 
@@ -299,7 +307,7 @@ def evaluate_sql(questions_path: Path, resources: Any, user: str | None = None, 
     return SqlEvalReport(outcomes=tuple(outcomes), mode=resources.settings.mode)
 
 
-def _judge(question: SqlQuestion, login: str, answer: Any, resources: Any,
+def _judge(question: SqlQuestion, login: str, answer: Answer, resources: Resources,
            elapsed: float) -> SqlOutcome:
     def out(outcome: str, reason: str) -> SqlOutcome:
         return SqlOutcome(question, login, outcome, reason, answer.sql, elapsed)
@@ -402,7 +410,8 @@ def _is_document(path: str, expected: str) -> bool:
     return path == expected or path.endswith("/" + expected)
 
 
-def evaluate_rag(questions_path: Path, resources: Any, user: str | None = None) -> RagEvalReport:
+def evaluate_rag(questions_path: Path, resources: Resources,
+                 user: str | None = None) -> RagEvalReport:
     """Rank of each expected document in `retrieve_chunks` for the user, as the pipeline calls it.
 
     Restricted questions count as ordinary ones when the user is in their groups; otherwise the

@@ -31,6 +31,8 @@ from agents.users import EVERYONE, read_yaml
 
 CHUNK_SIZE = 1200
 CHUNK_OVERLAP = 150
+# Larger files are skipped with a reason, before their bytes are read: a policy or a contract
+# is far smaller, and a multi-gigabyte export dropped in the folder must not exhaust memory.
 MAX_FILE_BYTES = 50 * 1024 * 1024
 SUPPORTED = {".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"}
 TS_CONFIG = {"fr": "french", "en": "english"}
@@ -140,12 +142,20 @@ def load_text(path: Path) -> LoadedDocument:
 
 def load_pdf(path: Path) -> LoadedDocument:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError, PdfReadError
 
     try:
         reader = PdfReader(str(path))
+        # A PDF restricted by an owner password only (no copying, no printing) opens in every
+        # viewer with the empty user password: read it like any other. One that needs a password
+        # to open (or a cipher this install cannot decode) is skipped with the reason.
         if reader.is_encrypted:
-            raise UnreadableDocument("the PDF is encrypted")
+            try:
+                opened = reader.decrypt("")
+            except (DependencyError, NotImplementedError, PdfReadError):
+                opened = 0
+            if not opened:
+                raise UnreadableDocument("the PDF is encrypted (it needs a password to open)")
         title = (reader.metadata.title if reader.metadata else None) or _title_from_name(path)
         sections = []
         heading: str | None = None
@@ -254,6 +264,10 @@ def _title_from_name(path: Path) -> str:
     return path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
 
 
+def _too_large() -> str:
+    return f"the file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit"
+
+
 def load_document(path: Path) -> LoadedDocument:
     """Load one file, or raise UnreadableDocument with the reason it was skipped."""
     suffix = path.suffix.lower()
@@ -264,9 +278,7 @@ def load_document(path: Path) -> LoadedDocument:
     if size == 0:
         raise UnreadableDocument("the file is empty")
     if size > MAX_FILE_BYTES:
-        raise UnreadableDocument(
-            f"the file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit"
-        )
+        raise UnreadableDocument(_too_large())
     document = loader(path)
     if not any(s.text.strip() for s in document.sections):
         raise UnreadableDocument("no text could be extracted")
@@ -392,6 +404,11 @@ def ingest_folder(
         if progress:
             progress(index, len(files), relative)
         try:
+            # The size limit is checked before the bytes are read for the fingerprint: a
+            # multi-gigabyte file must be skipped, not loaded into memory first.
+            if path.stat().st_size > MAX_FILE_BYTES:
+                report.skipped.append((relative, _too_large()))
+                continue
             data = path.read_bytes()
         except OSError as exc:
             report.skipped.append((relative, f"cannot be read ({exc.strerror})"))

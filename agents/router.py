@@ -65,6 +65,13 @@ SQL_START = re.compile(
 )
 
 
+# A statement smuggled after a quote or a semicolon ("revenue in 2018; DROP TABLE orders"):
+# nothing would run it, but answering the first half as if nothing happened would confuse.
+SQL_SMUGGLED = re.compile(
+    r"[;'\"]\s*(?:drop|delete|insert|update|truncate|alter|grant|revoke|create)\b", re.IGNORECASE
+)
+
+
 @dataclass(frozen=True)
 class Route:
     route: str  # sql | docs | both | refused
@@ -113,7 +120,8 @@ def route_question(question: str, *, has_metric: bool,
     for pattern, topic in OFF_TOPIC:
         if re.search(pattern, text):
             return Route("refused", topic)
-    if SQL_START.match(question) and _parses_as_sql(question):
+    stripped = question.lstrip(" \t\r\n'\";)")
+    if (SQL_START.match(stripped) and _parses_as_sql(stripped)) or SQL_SMUGGLED.search(question):
         return Route("refused", "SQL typed as a question")
     strong_cue = bool(DOC_CUES.search(text))
     doc_cue = strong_cue or bool(GENERIC_CUES.search(text))

@@ -6,6 +6,7 @@ which the app shows, so nothing is dropped silently.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -16,6 +17,22 @@ from agents.errors import BadInput, StoreError
 
 if TYPE_CHECKING:
     from agents.answer import Answer
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str | None) -> str | None:
+    """Text PostgreSQL accepts: NUL (text columns refuse it) and lone surrogates as U+FFFD.
+
+    A lone surrogate (from bytes decoded with surrogateescape, e.g. a CLI argument that is not
+    UTF-8) cannot be encoded to UTF-8 at all: psycopg raised UnicodeEncodeError, so `ask` raised
+    instead of answering, and a NUL in a login made the log write fail (no query_log row). The
+    user already saw a plain message for such input; the log keeps a storable copy. Replaced,
+    not dropped: an unknown login "alice<NUL>" must not be logged as the user "alice".
+    """
+    if text is None:
+        return None
+    return _SURROGATES.sub("\ufffd", text.replace("\x00", "\ufffd"))
 
 
 def log_answer(pool: ConnectionPool, answer: Answer) -> None:
@@ -29,17 +46,17 @@ def log_answer(pool: ConnectionPool, answer: Answer) -> None:
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
                 " %s, %s)",
                 (
-                    answer.answer_id, answer.user, answer.question.replace("\x00", ""),
-                    answer.route, answer.variant, answer.mode, answer.sql, answer.guard_allowed,
-                    answer.guard_reason or answer.refusal_reason,
+                    answer.answer_id, storable(answer.user), storable(answer.question),
+                    answer.route, storable(answer.variant), answer.mode, storable(answer.sql),
+                    answer.guard_allowed, storable(answer.guard_reason or answer.refusal_reason),
                     len(answer.rows) if answer.route in ("sql", "both") else None,
-                    answer.truncated, Jsonb(answer.timings_ms), answer.tokens, answer.error,
-                    answer.regenerated_from, answer.text,
+                    answer.truncated, Jsonb(answer.timings_ms), answer.tokens,
+                    storable(answer.error), answer.regenerated_from, storable(answer.text),
                     Jsonb([s.as_json() for s in answer.sources]),
                     answer.sql_source, answer.verified_id,
                 ),
             )
-    except psycopg.Error as exc:
+    except (psycopg.Error, UnicodeError) as exc:  # UnicodeError: text psycopg cannot encode
         raise StoreError("This answer could not be logged; please try again.",
                          detail=str(exc)) from exc
 
@@ -55,6 +72,7 @@ def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int
 
     if rating not in (1, -1):
         raise BadInput("A rating is 1 (thumbs up) or -1 (thumbs down).")
+    user, comment, corrected_sql = storable(user) or "", storable(comment), storable(corrected_sql)
     try:
         with pool.connection() as conn, conn.transaction():
             row = conn.execute(
@@ -79,6 +97,7 @@ def record_preference(pool: ConnectionPool, user: str, question: str, answer_a: 
     """Compare mode: which of two variants' answers the user preferred ('a', 'b' or 'tie')."""
     if preferred not in ("a", "b", "tie"):
         raise BadInput("A preference is 'a', 'b' or 'tie'.")
+    user, question = storable(user) or "", storable(question) or ""
     try:
         with pool.connection() as conn, conn.transaction():
             row = conn.execute(

@@ -20,12 +20,15 @@ import logging
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 
 from bench.common import Figure, median, percentile, print_table
+
+if TYPE_CHECKING:
+    from agents.resources import Resources
 
 ROUNDS = 3
 P50_TARGET_MS = 150.0
@@ -34,7 +37,7 @@ ACCURACY_TARGET = 0.90
 
 
 @contextlib.contextmanager
-def bench_resources() -> Iterator[Any]:
+def bench_resources() -> Iterator[Resources]:
     """Offline resources on a fresh database of the app's server, seeded, dropped after."""
     from agents import database
     from agents.cli import seed_warehouse

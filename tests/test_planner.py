@@ -196,6 +196,7 @@ def test_comparisons_with_an_earlier_period(question, current, previous) -> None
         ("What share of our orders were cancelled in 2022?", "cancellation_rate"),
         ("How close did we get to target in Q4 2025?", "attainment"),
         ("Did EMEA meet its target last quarter?", "attainment"),
+        ("What did SMB customers spend in 2025?", "revenue"),
     ],
 )
 def test_verbs_and_cues_say_which_metric(question, metric) -> None:
@@ -303,12 +304,23 @@ def test_everyday_words_are_not_names(resources) -> None:
         ("What is the median order value per customer segment?", "metric"),
         ("How many orders have more than 3 items?", "number"),
         ("Number of cancelled orders in 2022", "rate"),
+        ("Combien de commandes annulées en ligne en 2024 ?", "taux"),
+        ("Revenue from refunded orders in 2023", "rates"),
     ],
 )
 def test_refuses_what_it_cannot_answer(question, problem) -> None:
     plan = plan_question(question, CTX)
     assert not plan.confident and plan.sql is None
     assert problem in (plan.problem or "").lower()
+
+
+def test_a_verb_alone_does_not_make_a_data_question() -> None:
+    # Without a period, a value, a breakdown or a rank, these stay document questions.
+    for question in ("What made the outage happen?", "Les amendes de stationnement sont-elles "
+                     "remboursées ?", "How do I generate an expense report?"):
+        assert plan_question(question, CTX).metrics == (), question
+    assert plan_question("What made the most money in 2024, by channel?", CTX).metrics == (
+        "revenue",)
 
 
 def test_vocabulary_is_one_deterministic_alternation() -> None:
