@@ -296,9 +296,12 @@ class _Turn:
         resources = self.resources
         with resources.app_pool.connection() as conn:
             row = conn.execute("SELECT EXISTS (SELECT 1 FROM app.verified_queries)").fetchone()
-            if not row or not row[0]:
-                return None
-            vector = self.vector()
+        if not row or not row[0]:
+            return None
+        # Embed with no connection held: the encoder serialises calls, and a pool connection
+        # kept idle meanwhile starves every other question's log write and retrieval.
+        vector = self.vector()
+        with resources.app_pool.connection() as conn:
             return self.timed("verified", lambda: match_verified(
                 conn, self.answer.question, vector, resources.embedder.name,
                 resources.settings.verified_threshold, resources.model,

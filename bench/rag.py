@@ -221,18 +221,19 @@ def sqlalchemy_url(conninfo: str) -> str:
     """A libpq URI or key=value string as a SQLAlchemy psycopg URL (socket directory kept)."""
     from sqlalchemy.engine import URL
 
-    params = conninfo_to_dict(conninfo)
+    params = {key: str(value) for key, value in conninfo_to_dict(conninfo).items()
+              if value is not None}
     host = params.pop("host", None)
     port = params.pop("port", None)
     user = params.pop("user", None)
     password = params.pop("password", None) or None
     dbname = params.pop("dbname", None)
-    query = {key: str(value) for key, value in params.items() if value is not None}
+    query = dict(params)
     if host and str(host).startswith("/"):
         # A unix-socket directory is not a hostname: libpq takes it as the host parameter.
-        query["host"] = str(host)
+        query["host"] = host
         if port:
-            query["port"] = str(port)
+            query["port"] = port
         host, port = None, None
     url = URL.create(
         "postgresql+psycopg",
@@ -595,7 +596,7 @@ def measure(db_url: str, config: RagConfig = RagConfig()) -> RagResult:
             conn.execute(f"VACUUM (ANALYZE) {table}")  # type: ignore[call-overload]
         bulk_seconds = time.perf_counter() - started
         total = conn.execute("SELECT count(*) FROM app.chunks").fetchone()[0]  # type: ignore[index]
-        counts = dict(
+        counts: dict[str, int] = dict(
             conn.execute("SELECT acl_groups[1], count(*) FROM app.chunks GROUP BY 1").fetchall()
         )
         kept = float(np.mean([counts.get(q.group, 0) / total for q in queries]))
@@ -742,7 +743,7 @@ def _peer_recall(store: Any, figures: SearchFigures, vector: np.ndarray, group: 
 def _check_acl(conn: psycopg.Connection, figures: SearchFigures,
                returned: list[tuple[int, str]]) -> None:
     """Count our results whose chunk does not carry the asking user's group (must be 0)."""
-    groups = dict(conn.execute(
+    groups: dict[int, list[str]] = dict(conn.execute(
         "SELECT chunk_id, acl_groups FROM app.chunks WHERE chunk_id = ANY(%s)",
         (sorted({chunk_id for chunk_id, _ in returned}),),
     ).fetchall())

@@ -110,9 +110,11 @@ def test_bench_runs_at_tiny_scale(fresh_db: str) -> None:
     # Independently of the bench's own bookkeeping: the filtered kNN only returns the group's rows.
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         register_vector(conn)
-        probe = conn.execute(
+        row = conn.execute(
             "SELECT embedding FROM app.chunks WHERE acl_groups = ARRAY['legal'] LIMIT 1"
-        ).fetchone()[0]
+        ).fetchone()
+        assert row is not None
+        probe = row[0]
         found = vector_search(conn, probe, "finance", RECALL_K)
         exact = vector_search(conn, probe, "finance", RECALL_K, mode="exact")
         forced = vector_search(conn, probe, "finance", RECALL_K, mode="hnsw")
