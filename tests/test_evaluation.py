@@ -27,11 +27,10 @@ from agents.planner import PlanningContext, plan_question
 from agents.semantic_model import load_semantic_model
 
 ROOT = Path(__file__).resolve().parent.parent
-# The retrieval target is hit@5 >= 0.9. The offline encoder reaches 0.903 on the 72 questions
-# and 0.895 with the four restricted ones alice may read (76); the answerability rules
-# (similarity, full text, term coverage: agents/retrieval.py) cost the rest. The floor keeps
-# what is reached from slipping back.
-RAG_HIT5_FLOOR = 0.88
+# The retrieval target: hit@5 >= 0.9 (0.908, 69 of 76, when this was written, with at most two
+# passages per document among the five and the answerability rules of agents/retrieval.py).
+# One question of slack: the HNSW graph is rebuilt for each test session.
+RAG_HIT5_FLOOR = 0.89
 
 
 # ---------------------------------------------------------------- comparison rules
