@@ -60,6 +60,7 @@ from agents.verified import (
     closest_verified,
     mark_used,
     match_verified,
+    question_terms,
     signature_from_plan,
 )
 from sql_guard import GuardResult, check
@@ -294,9 +295,20 @@ class _Turn:
 
     def verified_match(self) -> VerifiedQuery | None:
         resources = self.resources
+
+        def terms(question: str) -> frozenset[str]:
+            return question_terms(question, resources.model, lambda q: signature_from_plan(
+                plan_question(q, resources.planning)))
+
         with resources.app_pool.connection() as conn:
-            row = conn.execute("SELECT EXISTS (SELECT 1 FROM app.verified_queries)").fetchone()
-        if not row or not row[0]:
+            saved = conn.execute("SELECT verified_id, question FROM app.verified_queries"
+                                 " WHERE embedding IS NOT NULL").fetchall()
+        if not saved:
+            return None
+        # Only a verified query naming the same terms can match: when none does, the question
+        # is not embedded at all (the encoder is the throughput ceiling under load).
+        wanted = terms(self.answer.question)
+        if not any(resources.verified_terms(vid, q, terms) == wanted for vid, q in saved):
             return None
         # Embed with no connection held: the encoder serialises calls, and a pool connection
         # kept idle meanwhile starves every other question's log write and retrieval.

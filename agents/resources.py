@@ -7,6 +7,7 @@ The app wraps `build_resources` in st.cache_resource; the CLI and the tests call
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -40,6 +41,8 @@ class Resources:
     _embedder: Embedder | None = None
     _catalog: SchemaCatalog | None = None
     _route_examples: RouteExamples | None = None
+    # Verified questions never change (a correction is a new row): their terms are cached.
+    _verified_terms: dict[int, frozenset[str]] = field(default_factory=dict)
     _chat_models: dict[tuple[str, float | None], ChatModel | None] = field(default_factory=dict)
     _reader_pools: dict[str, ConnectionPool] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -64,6 +67,16 @@ class Resources:
         with self._lock:
             self._catalog = self._catalog or catalog
             return self._catalog
+
+    def verified_terms(self, verified_id: int, question: str,
+                       compute: Callable[[str], frozenset[str]]) -> frozenset[str]:
+        with self._lock:
+            cached = self._verified_terms.get(verified_id)
+        if cached is None:
+            cached = compute(question)
+            with self._lock:
+                self._verified_terms[verified_id] = cached
+        return cached
 
     def route_examples(self) -> RouteExamples:
         """The router's example questions, embedded once."""

@@ -173,6 +173,13 @@ def closest_verified(
     return [VerifiedQuery(r[0], r[1], r[2], r[3], r[4], float(r[5])) for r in rows]
 
 
+def question_terms(question: str, model: SemanticModel | None,
+                   signature_of: Callable[[str], frozenset[str]] | None) -> frozenset[str]:
+    """What two questions must share to share a verified query (see match_verified)."""
+    found = distinguishing_terms(question, model)
+    return found | signature_of(question) if signature_of is not None else found
+
+
 def match_verified(
     conn: psycopg.Connection,
     question: str,
@@ -193,8 +200,7 @@ def match_verified(
     """
 
     def terms(text: str) -> frozenset[str]:
-        found = distinguishing_terms(text, model)
-        return found | signature_of(text) if signature_of is not None else found
+        return question_terms(text, model, signature_of)
 
     wanted: frozenset[str] | None = None
     for candidate in closest_verified(conn, vector, embed_model, k=3):
