@@ -15,6 +15,7 @@ from datetime import datetime
 import numpy as np
 import psycopg
 from pgvector.psycopg import register_vector
+from psycopg import sql
 
 from agents.embeddings import Embedder
 from agents.errors import RetrievalError
@@ -70,10 +71,30 @@ LIMIT %(k)s
 """
 
 
-def as_docs_reader(conn: psycopg.Connection, groups: frozenset[str]) -> None:
-    """Inside the caller's transaction: become the RLS-bound role, seeing only `groups`' rows."""
-    conn.execute("SET LOCAL ROLE sourced_docs_reader")
-    conn.execute("SELECT set_config('sourced.groups', %s, true)", (",".join(sorted(groups)),))
+# The kNN arm's settings, issued by retrieve_chunks in the same round trip as the role switch.
+HNSW_SETTINGS = ("SET LOCAL hnsw.iterative_scan = relaxed_order", "SET LOCAL hnsw.ef_search = 100")
+
+
+def as_docs_reader(conn: psycopg.Connection, groups: frozenset[str],
+                   *also: str) -> None:
+    """Inside the caller's transaction: become the RLS-bound role, seeing only `groups`' rows.
+
+    `also` are further SET LOCAL statements (literals of this package) sent in the same round
+    trip: the groups go in as a quoted literal, so the whole is one simple query.
+    """
+    statements = [
+        sql.SQL("SET LOCAL ROLE sourced_docs_reader"),
+        sql.SQL("SELECT set_config('sourced.groups', {}, true)").format(
+            sql.Literal(",".join(sorted(groups)))),
+        *(sql.SQL(statement) for statement in also),  # type: ignore[arg-type]
+    ]
+    conn.execute(sql.SQL("; ").join(statements))
+
+
+def _register_vector(conn: psycopg.Connection) -> None:
+    """register_vector once per connection: it costs four catalogue lookups every time."""
+    if conn.adapters.types.get("vector") is None:
+        register_vector(conn)
 
 
 @dataclass(frozen=True)
@@ -110,7 +131,7 @@ def retrieve_chunks(
     query_vector: np.ndarray | None = None,
 ) -> list[Passage]:
     """The k passages most relevant to `question` among those `groups` may read."""
-    register_vector(conn)
+    _register_vector(conn)
     vector = query_vector if query_vector is not None else embedder.embed([question])[0]
     group_list = sorted(groups)
     params = {
@@ -126,9 +147,7 @@ def retrieve_chunks(
     }
     try:
         with conn.transaction():
-            as_docs_reader(conn, groups)
-            conn.execute("SET LOCAL hnsw.iterative_scan = relaxed_order")
-            conn.execute("SET LOCAL hnsw.ef_search = 100")
+            as_docs_reader(conn, groups, *HNSW_SETTINGS)
             rows = conn.execute(HYBRID_SQL, params).fetchall()
     except psycopg.Error as exc:
         raise RetrievalError(
