@@ -5,17 +5,13 @@ from __future__ import annotations
 
 import streamlit as st
 
-from agents.app_state import may_see_page, oidc_configured, shared_resources
+from agents.app_state import may_see_page, oidc_configured, resources_or_stop
 from agents.errors import AssistantError
 from agents.providers import check_connection
 
 st.set_page_config(page_title="Sourced", page_icon="📊", layout="wide")
 
-try:
-    resources = shared_resources()
-except AssistantError as exc:
-    st.error(exc.user_message)
-    st.stop()
+resources = resources_or_stop()
 
 directory = resources.directory
 with st.sidebar:

@@ -8,10 +8,11 @@ the user's groups come from users.yaml, never from anything typed in the chat.
 
 from __future__ import annotations
 
+import psycopg
 import streamlit as st
 
 from agents.config import load_settings
-from agents.errors import StoreError
+from agents.errors import AssistantError, StoreError
 from agents.logs import setup_logging
 from agents.resources import Resources, build_resources
 from agents.users import User
@@ -24,14 +25,23 @@ def shared_resources() -> Resources:
         setup_logging(settings)
         return build_resources(settings)
     except Exception as exc:
-        from agents.errors import AssistantError
-
         if isinstance(exc, AssistantError):
             raise
         # psycopg's OperationalError and friends: a sentence for the page, the detail for logs.
         raise StoreError("The database cannot be reached, so Sourced cannot start. Check that "
                          "it is running (`make demo` starts the embedded one) and try again.",
                          detail=f"{type(exc).__name__}: {exc}") from exc
+
+
+def resources_or_stop() -> Resources:
+    """For pages: the shared resources, or a plain sentence and the end of this run."""
+    try:
+        return shared_resources()
+    except AssistantError as exc:
+        st.error(exc.user_message)
+    except psycopg.Error:  # a connection error from anywhere the conversion above missed
+        st.error("The app database cannot be reached, so there is nothing to show right now.")
+    st.stop()
 
 
 def oidc_configured() -> bool:

@@ -30,6 +30,7 @@ from agents.answer import (
     chart_for,
     data_sentence,
     extractive_answer,
+    filter_citations,
     not_found_text,
     passages_block,
     result_preview,
@@ -300,6 +301,9 @@ class _Turn:
             return question_terms(question, resources.model, lambda q: signature_from_plan(
                 plan_question(q, resources.planning)))
 
+        def terms_of(verified: VerifiedQuery) -> frozenset[str]:
+            return resources.verified_terms(verified.verified_id, verified.question, terms)
+
         with resources.app_pool.connection() as conn:
             saved = conn.execute("SELECT verified_id, question FROM app.verified_queries"
                                  " WHERE embedding IS NOT NULL").fetchall()
@@ -315,9 +319,8 @@ class _Turn:
         vector = self.vector()
         with resources.app_pool.connection() as conn:
             return self.timed("verified", lambda: match_verified(
-                conn, self.answer.question, vector, resources.embedder.name,
-                resources.settings.verified_threshold, resources.model,
-                lambda q: signature_from_plan(plan_question(q, resources.planning))))
+                conn, vector, resources.embedder.name, resources.settings.verified_threshold,
+                wanted, terms_of))
 
     def model_route(self, offline: Route) -> Route:
         assert self.model is not None
@@ -557,8 +560,7 @@ class _Turn:
         if tail and sink is not None:
             sink(tail)
         self.tokens += reply.tokens or 0
-        cleaned = CitationFilter({s.number for s in answer.sources})
-        answer.text = (cleaned.feed(reply.text) + cleaned.flush()).strip()
+        answer.text = filter_citations(reply.text, {s.number for s in answer.sources}).strip()
 
 
 def _guess_formats(result: QueryResult) -> dict[str, str]:

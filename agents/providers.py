@@ -13,7 +13,7 @@ question draws one, which is recorded with the answer.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -196,9 +196,3 @@ def _tokens(message: Any) -> int | None:
     if usage and usage.get("total_tokens"):
         return int(usage["total_tokens"])
     return None
-
-
-def stream_pieces(text: str, size: int = 12) -> Iterator[str]:
-    """Feed an already-known text to a token sink in small pieces (offline answers in the app)."""
-    for start in range(0, len(text), size):
-        yield text[start:start + size]

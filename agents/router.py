@@ -19,6 +19,7 @@ import numpy as np
 import sqlglot
 
 from agents.embeddings import Embedder
+from agents.errors import ProviderError
 from agents.language import normalize
 from agents.prompts import load_prompt
 from agents.providers import ChatModel, complete_json
@@ -149,8 +150,6 @@ def route_with_model(question: str, model: ChatModel,
                      semantic_model: SemanticModel) -> tuple[Route, int | None]:
     """The model's route (structured output: route + reason). Raises ProviderError when the
     model fails or answers outside the schema; the caller then keeps the offline route."""
-    from agents.errors import ProviderError
-
     metrics = ", ".join(m.name("en") for m in semantic_model.metrics.values())
     system, user = load_prompt("router_v1").render(metrics=metrics, question=question)
     data, tokens = complete_json(model, system, user)

@@ -84,9 +84,6 @@ class SchemaCatalog:
     vectors: np.ndarray
     embed_model: str
 
-    def by_name(self) -> dict[str, TableInfo]:
-        return {t.name: t for t in self.tables}
-
 
 def read_tables(conn: psycopg.Connection,
                 schemas: Sequence[str] = ("warehouse",)) -> list[TableInfo]:
@@ -295,10 +292,6 @@ class WrittenQuery:
     tokens: int = 0
     prompt: SqlPrompt | None = None
     error: AssistantError | None = None  # set when every round failed
-
-    @property
-    def sql(self) -> str | None:
-        return self.attempts[-1].sql if self.attempts else None
 
 
 def write_and_run(

@@ -13,7 +13,8 @@ distinguishing terms (numbers, years, months, dimension values, "last"/"this"): 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -31,6 +32,15 @@ from agents.users import User
 from sql_guard import Policy, check
 
 ANALYST_GROUP = "analyst"
+
+
+@contextmanager
+def store_errors(message: str) -> Iterator[None]:
+    """A database failure inside becomes a StoreError with `message` (what the user sees)."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise StoreError(message, detail=str(exc)) from exc
 MONTH_WORDS = frozenset(re.findall(
     r"\w+",
     "january february march april may june july august september october november december "
@@ -138,20 +148,17 @@ def save_verified(
     if not verdict.allowed:
         raise GuardRejected(f"This SQL cannot be saved: {verdict.reason}", detail=verdict.reason)
     vector = embedder.embed([question])[0]
-    try:
-        with pool.connection() as conn, conn.transaction():
-            register_vector(conn)
-            row = conn.execute(
-                "INSERT INTO app.verified_queries"
-                " (question, sql, created_by, embedding, embed_model, review_id)"
-                " VALUES (%s, %s, %s, %s, %s, %s) RETURNING verified_id, created_at",
-                (question, sql, user.login, vector, embedder.name, review_id),
-            ).fetchone()
-            if review_id is not None:
-                _close_review(conn, review_id, user, "approved", None)
-    except psycopg.Error as exc:
-        raise StoreError("The verified query could not be saved; please try again.",
-                         detail=str(exc)) from exc
+    with store_errors("The verified query could not be saved; please try again."), \
+            pool.connection() as conn, conn.transaction():
+        register_vector(conn)
+        row = conn.execute(
+            "INSERT INTO app.verified_queries"
+            " (question, sql, created_by, embedding, embed_model, review_id)"
+            " VALUES (%s, %s, %s, %s, %s, %s) RETURNING verified_id, created_at",
+            (question, sql, user.login, vector, embedder.name, review_id),
+        ).fetchone()
+        if review_id is not None:
+            _close_review(conn, review_id, user, "approved", None)
     assert row is not None
     return VerifiedQuery(int(row[0]), question, sql, user.login, row[1])
 
@@ -182,32 +189,24 @@ def question_terms(question: str, model: SemanticModel | None,
 
 def match_verified(
     conn: psycopg.Connection,
-    question: str,
     vector: np.ndarray,
     embed_model: str,
     threshold: float,
-    model: SemanticModel | None = None,
-    signature_of: Callable[[str], frozenset[str]] | None = None,
+    wanted: frozenset[str],
+    terms_of: Callable[[VerifiedQuery], frozenset[str]],
 ) -> VerifiedQuery | None:
     """The verified query a question may reuse as is, or None.
 
     Close embeddings are not enough (the encoder rates "average order value of enterprise
-    customers" 0.85 close to "average discount of enterprise customers"), so the two questions
-    must also have the same distinguishing terms and, through `signature_of` (the planner's
-    reading: metrics, dimensions, filters, period, ranking), the same meaning where the semantic
-    model can tell. Precision first: a miss falls back to the planner or the model; a wrong
-    reuse would show a confident wrong number.
+    customers" 0.85 close to "average discount of enterprise customers"), so the candidate must
+    also have the question's terms (`wanted`, from question_terms: distinguishing words and the
+    planner's reading: metrics, dimensions, filters, period, ranking). Precision first: a miss
+    falls back to the planner or the model; a wrong reuse would show a confident wrong number.
     """
-
-    def terms(text: str) -> frozenset[str]:
-        return question_terms(text, model, signature_of)
-
-    wanted: frozenset[str] | None = None
     for candidate in closest_verified(conn, vector, embed_model, k=3):
         if candidate.similarity < threshold:
             break
-        wanted = terms(question) if wanted is None else wanted
-        if terms(candidate.question) == wanted:
+        if terms_of(candidate) == wanted:
             return candidate
     return None
 
@@ -218,7 +217,8 @@ def mark_used(conn: psycopg.Connection, verified_id: int) -> None:
 
 
 def list_verified(pool: ConnectionPool, limit: int = 200) -> list[VerifiedQuery]:
-    with pool.connection() as conn:
+    with store_errors("The verified queries cannot be read right now; please try again."), \
+            pool.connection() as conn:
         rows = conn.execute(
             "SELECT verified_id, question, sql, created_by, created_at FROM app.verified_queries"
             " ORDER BY created_at DESC LIMIT %s", (limit,),
@@ -239,13 +239,10 @@ def propose_correction(
     feedback_id: int | None = None,
 ) -> int:
     """Queue an answer for review (with a corrected SQL when someone wrote one)."""
-    try:
-        with pool.connection() as conn, conn.transaction():
-            return queue_review(conn, answer_id, user, proposed_sql=proposed_sql,
-                                comment=comment, feedback_id=feedback_id)
-    except psycopg.Error as exc:
-        raise StoreError("The correction could not be saved; please try again.",
-                         detail=str(exc)) from exc
+    with store_errors("The correction could not be saved; please try again."), \
+            pool.connection() as conn, conn.transaction():
+        return queue_review(conn, answer_id, user, proposed_sql=proposed_sql,
+                            comment=comment, feedback_id=feedback_id)
 
 
 def queue_review(
@@ -272,7 +269,8 @@ def queue_review(
 
 
 def pending_reviews(pool: ConnectionPool, limit: int = 100) -> list[Review]:
-    with pool.connection() as conn:
+    with store_errors("The review queue cannot be read right now; please try again."), \
+            pool.connection() as conn:
         rows = conn.execute(
             "SELECT review_id, answer_id::text, question, original_sql, proposed_sql,"
             " proposed_by, comment, status, created_at FROM app.review_queue"
@@ -307,16 +305,14 @@ def reject_review(pool: ConnectionPool, review_id: int, analyst: User,
     if not is_analyst(analyst):
         raise BadInput("Only members of the analyst group can reject corrections.")
     _review(pool, review_id)
-    try:
-        with pool.connection() as conn, conn.transaction():
-            _close_review(conn, review_id, analyst, "rejected", note)
-    except psycopg.Error as exc:
-        raise StoreError("The review could not be updated; please try again.",
-                         detail=str(exc)) from exc
+    with store_errors("The review could not be rejected; please try again."), \
+            pool.connection() as conn, conn.transaction():
+        _close_review(conn, review_id, analyst, "rejected", note)
 
 
 def _review(pool: ConnectionPool, review_id: int) -> Review:
-    with pool.connection() as conn:
+    with store_errors("The review cannot be read right now; please try again."), \
+            pool.connection() as conn:
         row = conn.execute(
             "SELECT review_id, answer_id::text, question, original_sql, proposed_sql,"
             " proposed_by, comment, status, created_at FROM app.review_queue"

@@ -13,10 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 import pandas as pd
-import psycopg
 
 from agents.answer import Chart, chart_for
-from agents.errors import BadInput, QueryTimeout, SqlError, StoreError
+from agents.errors import BadInput, QueryTimeout, SqlError
 from agents.executor import run_query
 from agents.resources import Resources
 from agents.users import User
@@ -137,50 +136,30 @@ def chart_frame(run: WorkbenchRun) -> pd.DataFrame | None:
 def save_query(resources: Resources, user: User, question: str, sql: str) -> VerifiedQuery:
     """Save an analyst's question + SQL as a verified query (guard-checked with their policy)."""
     require_analyst(user)
-    try:
-        return save_verified(resources.app_pool, resources.embedder, user, question, sql,
-                             resources.policy_for(user))
-    except psycopg.Error as exc:
-        raise StoreError("The verified query could not be saved; please try again.",
-                         detail=str(exc)) from exc
+    return save_verified(resources.app_pool, resources.embedder, user, question, sql,
+                         resources.policy_for(user))
 
 
 def review_queue(resources: Resources, user: User) -> list[Review]:
     require_analyst(user)
-    try:
-        return pending_reviews(resources.app_pool)
-    except psycopg.Error as exc:
-        raise StoreError("The review queue cannot be read right now; please try again.",
-                         detail=str(exc)) from exc
+    return pending_reviews(resources.app_pool)
 
 
 def verified_queries(resources: Resources, user: User) -> list[VerifiedQuery]:
     require_analyst(user)
-    try:
-        return list_verified(resources.app_pool)
-    except psycopg.Error as exc:
-        raise StoreError("The verified queries cannot be read right now; please try again.",
-                         detail=str(exc)) from exc
+    return list_verified(resources.app_pool)
 
 
 def approve(resources: Resources, user: User, review_id: int, sql: str | None) -> VerifiedQuery:
     """Approve a review with the analyst's (possibly edited) SQL: it becomes a verified query."""
     require_analyst(user)
-    try:
-        return approve_review(resources.app_pool, resources.embedder, review_id, user,
-                              resources.policy_for(user), sql=(sql or "").strip() or None)
-    except psycopg.Error as exc:
-        raise StoreError("The review could not be approved; please try again.",
-                         detail=str(exc)) from exc
+    return approve_review(resources.app_pool, resources.embedder, review_id, user,
+                          resources.policy_for(user), sql=(sql or "").strip() or None)
 
 
 def reject(resources: Resources, user: User, review_id: int, note: str | None) -> None:
     require_analyst(user)
-    try:
-        reject_review(resources.app_pool, review_id, user, (note or "").strip() or None)
-    except psycopg.Error as exc:
-        raise StoreError("The review could not be rejected; please try again.",
-                         detail=str(exc)) from exc
+    reject_review(resources.app_pool, review_id, user, (note or "").strip() or None)
 
 
 def verified_frame(queries: list[VerifiedQuery]) -> pd.DataFrame:

@@ -9,7 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from agents.answer import Answer, answer_table, format_value, source_line
-from agents.app_state import may_see_page, shared_resources, signed_in_user
+from agents.app_state import may_see_page, resources_or_stop, signed_in_user
 from agents.errors import AssistantError
 from agents.pipeline import AnswerStream
 from agents.providers import variants
@@ -35,7 +35,7 @@ class Turn:
     preferred: str | None = None
 
 
-resources = shared_resources()
+resources = resources_or_stop()
 user = signed_in_user(resources)
 settings = resources.settings
 arms = variants(settings)

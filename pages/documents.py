@@ -8,16 +8,12 @@ from __future__ import annotations
 import streamlit as st
 
 from agents import documents
-from agents.app_state import may_see_page, shared_resources, signed_in_user
+from agents.app_state import may_see_page, resources_or_stop, signed_in_user
 from agents.errors import AssistantError
 
 st.title("Documents")
 
-try:
-    resources = shared_resources()
-except AssistantError as exc:
-    st.error(exc.user_message)
-    st.stop()
+resources = resources_or_stop()
 
 user = signed_in_user(resources)
 settings = resources.settings

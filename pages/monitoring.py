@@ -5,23 +5,15 @@ Layout only; every query and every frame is built in agents/monitoring.py.
 
 from __future__ import annotations
 
-import psycopg
 import streamlit as st
 
 from agents import monitoring
-from agents.app_state import shared_resources
+from agents.app_state import resources_or_stop
 from agents.errors import AssistantError
 
 st.title("Feedback and monitoring")
 
-try:
-    resources = shared_resources()
-except (AssistantError, psycopg.Error) as exc:
-    # build_resources lets a connection error through when the database is down at start-up;
-    # here it is a sentence like any other failure.
-    st.error(exc.user_message if isinstance(exc, AssistantError) else
-             "The app database cannot be reached, so there is nothing to show right now.")
-    st.stop()
+resources = resources_or_stop()
 
 
 def _window_label(days: int) -> str:

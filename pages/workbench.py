@@ -10,17 +10,13 @@ import streamlit as st
 
 from agents import workbench
 from agents.answer import format_value
-from agents.app_state import shared_resources, signed_in_user
+from agents.app_state import resources_or_stop, signed_in_user
 from agents.errors import AssistantError
 from agents.verified import is_analyst
 
 st.title("SQL workbench")
 
-try:
-    resources = shared_resources()
-except AssistantError as exc:
-    st.error(exc.user_message)
-    st.stop()
+resources = resources_or_stop()
 
 user = signed_in_user(resources)
 # The navigation hides this page from non-analysts; a direct link must not open it either.

@@ -146,3 +146,28 @@ def llm_resources(resources: object, fake_llm: object) -> Iterator[object]:
     )
     yield dataclasses.replace(resources, settings=settings, _chat_models={},  # type: ignore[type-var]
                               _lock=threading.Lock())
+
+
+@pytest.fixture
+def spy_executor(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every statement the pipeline hands to the executor (so a refusal can prove nothing ran)."""
+    from agents import pipeline
+
+    ran: list[str] = []
+    real = pipeline.run_query
+
+    def spy(verdict: object, *args: object, **kwargs: object) -> object:
+        ran.append(verdict.sql)  # type: ignore[attr-defined]
+        return real(verdict, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pipeline, "run_query", spy)
+    return ran
+
+
+@pytest.fixture
+def clean_verified(seeded: str) -> Iterator[None]:
+    """Verified queries change how later questions are answered: remove what a test made."""
+    yield
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        conn.execute("UPDATE app.review_queue SET status = 'rejected' WHERE status = 'pending'")
+        conn.execute("DELETE FROM app.verified_queries")

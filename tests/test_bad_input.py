@@ -47,20 +47,6 @@ def log_conn(seeded: str) -> Any:
         yield conn
 
 
-@pytest.fixture
-def spy_executor(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement handed to the executor (so a refusal can prove nothing ran)."""
-    ran: list[str] = []
-    real = pipeline.run_query
-
-    def spy(verdict: Any, *args: Any, **kwargs: Any) -> Any:
-        ran.append(verdict.sql)
-        return real(verdict, *args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "run_query", spy)
-    return ran
-
-
 # ---------------------------------------------------------------- the question itself
 
 

@@ -51,20 +51,6 @@ def route(name: str) -> str:
     return json.dumps({"route": name, "reason": "scripted"})
 
 
-@pytest.fixture
-def spy_executor(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every statement the pipeline hands to the executor (so a refusal can prove nothing ran)."""
-    ran: list[str] = []
-    real = pipeline.run_query
-
-    def spy(verdict: Any, *args: Any, **kwargs: Any) -> Any:
-        ran.append(verdict.sql)
-        return real(verdict, *args, **kwargs)
-
-    monkeypatch.setattr(pipeline, "run_query", spy)
-    return ran
-
-
 def test_the_questions_here_are_beyond_the_planner(resources: Any) -> None:
     from agents.planner import plan_question
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -20,6 +19,7 @@ from agents.verified import (
     approve_review,
     match_verified,
     pending_reviews,
+    question_terms,
     reject_review,
     save_verified,
     signature_from_plan,
@@ -35,15 +35,6 @@ DISCOUNT_SQL = (
     " WHERE c.segment = 'Enterprise' GROUP BY 1 ORDER BY 1"
 )
 ANALYST = User(login="chloe", name="Chloé", groups=frozenset({"analyst"}))
-
-
-@pytest.fixture
-def clean_verified(seeded: str) -> Iterator[None]:
-    """Verified queries change how later questions are answered: each test removes its own."""
-    yield
-    with psycopg.connect(seeded, autocommit=True) as conn:
-        conn.execute("UPDATE app.review_queue SET status = 'rejected' WHERE status = 'pending'")
-        conn.execute("DELETE FROM app.verified_queries")
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
@@ -86,14 +77,15 @@ def test_a_close_but_different_question_does_not_reuse_it(
                   DISCOUNT_SQL, Policy())
     vector = resources.embedder.embed([near_miss])[0]
 
-    def signature(q: str) -> frozenset[str]:
+    def terms(q: str) -> frozenset[str]:
         from agents.planner import plan_question
-        return signature_from_plan(plan_question(q, resources.planning))
+        return question_terms(q, resources.model,
+                              lambda x: signature_from_plan(plan_question(x, resources.planning)))
 
     with resources.app_pool.connection() as conn:
-        assert match_verified(conn, near_miss, vector, resources.embedder.name,
-                              resources.settings.verified_threshold, resources.model,
-                              signature) is None
+        assert match_verified(conn, vector, resources.embedder.name,
+                              resources.settings.verified_threshold, terms(near_miss),
+                              lambda v: terms(v.question)) is None
 
 
 def test_only_analysts_save_and_the_guard_checks_the_sql(

@@ -4,7 +4,6 @@ sees them through Streamlit's AppTest, and the refusal everyone else gets."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,15 +26,6 @@ def page_resources(resources: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     # session's resources (embedder loaded once) and leaves st.cache_resource untouched.
     monkeypatch.setattr(app_state, "shared_resources", lambda: resources)
     return resources
-
-
-@pytest.fixture
-def clean_verified(seeded: str) -> Iterator[None]:
-    """Verified queries change how later questions are answered: remove what a test made."""
-    yield
-    with psycopg.connect(seeded, autocommit=True) as conn:
-        conn.execute("UPDATE app.review_queue SET status = 'rejected' WHERE status = 'pending'")
-        conn.execute("DELETE FROM app.verified_queries")
 
 
 def open_page(login: str, **state: str) -> AppTest:
