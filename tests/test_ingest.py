@@ -147,3 +147,39 @@ def test_switching_embedding_model_rebuilds(resources, fresh_db: str, folder: Pa
         state = conn.execute("SELECT embed_model, dimension FROM app.index_state").fetchone()
         assert state == ("another-model", 512)
     assert os.path.exists(folder)
+
+
+def test_a_database_error_while_writing_stops_the_ingest(resources, fresh_db: str,
+                                                         folder: Path) -> None:
+    # The writes run on a second thread: a failure there must reach the caller, not be lost,
+    # and must not leave the ingest hanging or the next run believing the folder is indexed.
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("ALTER TABLE app.chunks ADD CONSTRAINT no_hour CHECK (content !~ 'hour')")
+        try:
+            with pytest.raises(psycopg.errors.CheckViolation):
+                ingest_folder(conn, folder, resources.embedder, batch_size=1)
+        finally:
+            conn.execute("ALTER TABLE app.chunks DROP CONSTRAINT no_hour")
+        written = chunk_rows(conn)
+        assert f"{folder.name}/page.html" not in written  # its transaction rolled back
+        report = ingest_folder(conn, folder, resources.embedder)
+        assert report.added + report.unchanged == 4 and report.added >= 1
+        assert f"{folder.name}/page.html" in chunk_rows(conn)
+
+
+def test_an_embedding_error_stops_the_ingest_and_keeps_what_was_written(
+    resources, fresh_db: str, folder: Path
+) -> None:
+    class FailsSecondTime(CountingEmbedder):
+        def embed(self, texts):
+            if self.calls == 1:
+                raise RuntimeError("encoder crashed")
+            return super().embed(texts)
+
+    embedder = FailsSecondTime(resources.embedder)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        with pytest.raises(RuntimeError, match="encoder crashed"):
+            ingest_folder(conn, folder, embedder, batch_size=1)
+        assert len(chunk_rows(conn)) == 1  # the first batch was written, nothing after it
+        report = ingest_folder(conn, folder, resources.embedder)
+        assert (report.added, report.unchanged, report.deleted) == (3, 1, 0)
