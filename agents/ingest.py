@@ -356,15 +356,22 @@ def ensure_index_model(conn: psycopg.Connection, embedder: Embedder) -> bool:
         return False
     rebuilt = row is not None
     conn.execute("DELETE FROM app.documents")
-    if row is None or row[1] != embedder.dimension:
+    column_dimension = conn.execute(
+        "SELECT atttypmod FROM pg_attribute"
+        " WHERE attrelid = 'app.chunks'::regclass AND attname = 'embedding'"
+    ).fetchone()[0]  # type: ignore[index]
+    if column_dimension != embedder.dimension:
+        # The index is rebuilt as the migrations defined it (links per node and so on).
+        indexdef = conn.execute(
+            "SELECT indexdef FROM pg_indexes"
+            " WHERE schemaname = 'app' AND indexname = 'chunks_embedding_idx'"
+        ).fetchone()
         conn.execute("DROP INDEX IF EXISTS app.chunks_embedding_idx")
         conn.execute(
             f"ALTER TABLE app.chunks ALTER COLUMN embedding TYPE vector({int(embedder.dimension)})"
         )
-        conn.execute(
-            "CREATE INDEX chunks_embedding_idx ON app.chunks USING hnsw "
-            "(embedding vector_cosine_ops)"
-        )
+        if indexdef is not None:
+            conn.execute(indexdef[0])
     conn.execute(
         "INSERT INTO app.index_state (id, embed_model, dimension) VALUES (true, %s, %s) "
         "ON CONFLICT (id) DO UPDATE SET embed_model = excluded.embed_model, "

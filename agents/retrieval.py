@@ -72,7 +72,9 @@ LIMIT %(k)s
 
 
 # The kNN arm's settings, issued by retrieve_chunks in the same round trip as the role switch.
-HNSW_SETTINGS = ("SET LOCAL hnsw.iterative_scan = relaxed_order", "SET LOCAL hnsw.ef_search = 100")
+# ef_search 200 rather than 100: with the group filter, recall@10 of the index went from 0.95-0.985
+# to 0.99-0.997 over index builds (bench/rag.py, 50,000 chunks, 10% filter) for ~1 ms more.
+HNSW_SETTINGS = ("SET LOCAL hnsw.iterative_scan = relaxed_order", "SET LOCAL hnsw.ef_search = 200")
 
 
 def as_docs_reader(conn: psycopg.Connection, groups: frozenset[str],

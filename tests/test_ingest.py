@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import numpy as np
 import psycopg
 import pytest
 
@@ -183,3 +184,31 @@ def test_an_embedding_error_stops_the_ingest_and_keeps_what_was_written(
         assert len(chunk_rows(conn)) == 1  # the first batch was written, nothing after it
         report = ingest_folder(conn, folder, resources.embedder)
         assert (report.added, report.unchanged, report.deleted) == (3, 1, 0)
+
+
+def embedding_index(conn: psycopg.Connection) -> str | None:
+    row = conn.execute("SELECT indexdef FROM pg_indexes WHERE schemaname = 'app'"
+                       " AND indexname = 'chunks_embedding_idx'").fetchone()
+    return row[0] if row else None
+
+
+def test_a_new_dimension_resizes_vectors_and_keeps_the_index_definition(
+    fresh_db: str, folder: Path
+) -> None:
+    class Small:
+        name = "tiny-model"
+        dimension = 8
+
+        def embed(self, texts):
+            rng = np.random.default_rng(len(texts))
+            vectors = rng.standard_normal((len(texts), 8)).astype(np.float32)
+            return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        before = embedding_index(conn)
+        assert before is not None and "m='24'" in before.replace(" ", "")
+        report = ingest_folder(conn, folder, Small())
+        assert report.added == 4
+        assert embedding_index(conn) == before
+        assert conn.execute("SELECT count(*) FROM app.chunks WHERE vector_dims(embedding) = 8"
+                            ).fetchone()[0] == report.chunks_embedded
