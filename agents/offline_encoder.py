@@ -24,9 +24,10 @@ arrays are kept between micro-batches: fresh multi-megabyte arrays cost a page f
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -96,6 +97,9 @@ class UseEncoder:
         self._workers = max(1, workers)
         self._pool: ThreadPoolExecutor | None = None
         self._blas = ThreadpoolController()
+        self._blas_lock = threading.Lock()
+        self._blas_users = 0
+        self._blas_limit: Any = None
 
     def _buffer(self, name: str, rows: int, columns: int) -> np.ndarray:
         """This thread's scratch array of at least `rows` rows, reused between micro-batches."""
@@ -124,8 +128,7 @@ class UseEncoder:
                 tokens = 0
             groups[-1][1].append(ids)
             tokens += len(ids)
-        # Scoped: BLAS threads are a process-wide setting, restored when the batch is done.
-        with self._blas.limit(limits=1, user_api="blas"):
+        with self._single_threaded_blas():
             if len(groups) > 1 and self._workers > 1:
                 if self._pool is None:
                     self._pool = ThreadPoolExecutor(self._workers, "sourced-encoder")
@@ -135,6 +138,23 @@ class UseEncoder:
             for (first, group), vectors in zip(groups, results, strict=True):
                 out[first:first + len(group)] = vectors
         return out
+
+    @contextlib.contextmanager
+    def _single_threaded_blas(self) -> Iterator[None]:
+        """BLAS threads are a process-wide setting: the first concurrent call sets one thread,
+        the last one restores what was there (nested limits would restore out of order)."""
+        with self._blas_lock:
+            if self._blas_users == 0:
+                self._blas_limit = self._blas.limit(limits=1, user_api="blas")
+            self._blas_users += 1
+        try:
+            yield
+        finally:
+            with self._blas_lock:
+                self._blas_users -= 1
+                if self._blas_users == 0:
+                    self._blas_limit.restore_original_limits()
+                    self._blas_limit = None
 
     # ------------------------------------------------------------------ forward pass
 

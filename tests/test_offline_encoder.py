@@ -99,10 +99,18 @@ def test_concurrent_callers_get_their_own_vectors(reference: USE) -> None:
         assert cosines(vectors, expected).min() >= 0.9999
 
 
-def test_blas_threads_are_restored_after_a_batch(encoder: UseEncoder) -> None:
-    controller = ThreadpoolController()
-    before = [info["num_threads"] for info in controller.info() if info["user_api"] == "blas"]
-    encoder.encode(TEXTS)
-    after = [info["num_threads"] for info in ThreadpoolController().info()
-             if info["user_api"] == "blas"]
-    assert after == before
+def blas_threads() -> list[int]:
+    return [info["num_threads"] for info in ThreadpoolController().info()
+            if info["user_api"] == "blas"]
+
+
+def test_blas_threads_are_restored_after_sequential_and_concurrent_batches() -> None:
+    before = blas_threads()
+    shared = UseEncoder(workers=2)
+    shared.encode(TEXTS)
+    assert blas_threads() == before
+    # Overlapping calls: the setting must come back only when the last one is done, and to
+    # what it was before the first (not to the "1" a later caller saw on its way in).
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(lambda _: shared.encode(TEXTS), range(8)))
+    assert blas_threads() == before
