@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-import psycopg
 import yaml
 from psycopg_pool import ConnectionPool
 
 from agents.config import Settings
 from agents.embeddings import Embedder
-from agents.errors import BadInput, StoreError
+from agents.errors import BadInput, StoreError, store_errors
 from agents.ingest import (
     SUPPORTED,
     IngestReport,
@@ -72,16 +71,13 @@ class UploadResult:
 
 def list_documents(pool: ConnectionPool, groups: frozenset[str]) -> list[DocumentInfo]:
     """Documents visible to `groups`, newest first (RLS as sourced_docs_reader decides)."""
-    try:
-        with pool.connection() as conn, conn.transaction():
-            as_docs_reader(conn, groups)
-            rows = conn.execute(
-                "SELECT title, path, acl_groups, modified_at, chunk_count, language"
-                " FROM app.documents ORDER BY modified_at DESC, path"
-            ).fetchall()
-    except psycopg.Error as exc:
-        raise StoreError("The document list cannot be read right now; please try again.",
-                         detail=str(exc)) from exc
+    with store_errors("The document list cannot be read right now; please try again."), \
+            pool.connection() as conn, conn.transaction():
+        as_docs_reader(conn, groups)
+        rows = conn.execute(
+            "SELECT title, path, acl_groups, modified_at, chunk_count, language"
+            " FROM app.documents ORDER BY modified_at DESC, path"
+        ).fetchall()
     return [DocumentInfo(r[0], r[1], tuple(r[2]), r[3], r[4], r[5]) for r in rows]
 
 
@@ -91,13 +87,10 @@ def last_indexed(pool: ConnectionPool, groups: frozenset[str]) -> datetime | Non
     Read under RLS, so the time a hidden document changed is not revealed. A re-scan that
     found nothing new writes nothing, so this is the last change, not the last scan.
     """
-    try:
-        with pool.connection() as conn, conn.transaction():
-            as_docs_reader(conn, groups)
-            row = conn.execute("SELECT max(ingested_at) FROM app.documents").fetchone()
-    except psycopg.Error as exc:
-        raise StoreError("The index state cannot be read right now; please try again.",
-                         detail=str(exc)) from exc
+    with store_errors("The index state cannot be read right now; please try again."), \
+            pool.connection() as conn, conn.transaction():
+        as_docs_reader(conn, groups)
+        row = conn.execute("SELECT max(ingested_at) FROM app.documents").fetchone()
     return row[0].astimezone(UTC) if row and row[0] else None
 
 
@@ -231,13 +224,10 @@ def add_upload(pool: ConnectionPool, settings: Settings, embedder: Embedder, use
         raise BadInput(f"{path.name} cannot be indexed: {skipped[path.name]}.")
     stored_path = f"{path.parent.name}/{path.name}"
     rules = load_access_rules(path.parent)
-    try:
-        with pool.connection() as conn:
-            row = conn.execute("SELECT chunk_count FROM app.documents WHERE path = %s",
-                               (stored_path,)).fetchone()
-    except psycopg.Error as exc:
-        raise StoreError("The file was saved but its index entry cannot be read; re-index to "
-                         "check it.", detail=str(exc)) from exc
+    with store_errors("The file was saved but its index entry cannot be read; re-index to "
+                      "check it."), pool.connection() as conn:
+        row = conn.execute("SELECT chunk_count FROM app.documents WHERE path = %s",
+                           (stored_path,)).fetchone()
     return UploadResult(path, stored_path, rules.groups_for(path.name),
                         int(row[0]) if row else 0, report)
 
@@ -300,12 +290,9 @@ def reindex_all(pool: ConnectionPool, settings: Settings, embedder: Embedder,
 
 def _ingest(pool: ConnectionPool, root: Path, embedder: Embedder,
             progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
-    try:
-        with pool.connection() as conn:
-            return ingest_folder(conn, root, embedder, progress=progress)
-    except psycopg.Error as exc:
-        raise StoreError("The documents could not be indexed; please try again.",
-                         detail=str(exc)) from exc
+    with store_errors("The documents could not be indexed; please try again."), \
+            pool.connection() as conn:
+        return ingest_folder(conn, root, embedder, progress=progress)
 
 
 def everyone_first(groups: Iterable[str]) -> list[str]:

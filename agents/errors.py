@@ -13,6 +13,11 @@ Pages and the CLI catch AssistantError and show `user_message`; nothing else rea
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import psycopg
+
 
 class AssistantError(Exception):
     """Base of every error that is turned into a plain sentence for the user."""
@@ -53,3 +58,20 @@ class StoreError(AssistantError):
 
 class ConfigError(AssistantError):
     """A configuration file is malformed: the message names the file, the line and the problem."""
+
+
+@contextmanager
+def store_errors(message: str, *, unknown: str | None = None) -> Iterator[None]:
+    """A database failure inside becomes a StoreError with `message` (what the user sees).
+
+    With `unknown`, a foreign-key violation (the row referred to does not exist) is the
+    user's input, not an outage: it becomes BadInput with that message.
+    """
+    try:
+        yield
+    except psycopg.errors.ForeignKeyViolation as exc:
+        if unknown is None:
+            raise StoreError(message, detail=str(exc)) from exc
+        raise BadInput(unknown) from exc
+    except psycopg.Error as exc:
+        raise StoreError(message, detail=str(exc)) from exc

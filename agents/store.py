@@ -13,7 +13,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
-from agents.errors import BadInput, StoreError
+from agents.errors import BadInput, StoreError, store_errors
 
 if TYPE_CHECKING:
     from agents.answer import Answer
@@ -73,21 +73,17 @@ def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int
     if rating not in (1, -1):
         raise BadInput("A rating is 1 (thumbs up) or -1 (thumbs down).")
     user, comment, corrected_sql = storable(user) or "", storable(comment), storable(corrected_sql)
-    try:
-        with pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                "INSERT INTO app.feedback (answer_id, user_name, rating, comment, corrected_sql)"
-                " VALUES (%s, %s, %s, %s, %s) RETURNING feedback_id",
-                (answer_id, user, rating, (comment or None), (corrected_sql or None)),
-            ).fetchone()
-            if row is not None and (rating == -1 or corrected_sql):
-                queue_review(conn, answer_id, user, proposed_sql=corrected_sql,
-                             comment=comment, feedback_id=int(row[0]))
-    except psycopg.errors.ForeignKeyViolation as exc:
-        raise BadInput("That answer is unknown, so the feedback was not saved.") from exc
-    except psycopg.Error as exc:
-        raise StoreError("Your feedback could not be saved; please try again.",
-                         detail=str(exc)) from exc
+    with store_errors("Your feedback could not be saved; please try again.",
+                      unknown="That answer is unknown, so the feedback was not saved."), \
+            pool.connection() as conn, conn.transaction():
+        row = conn.execute(
+            "INSERT INTO app.feedback (answer_id, user_name, rating, comment, corrected_sql)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING feedback_id",
+            (answer_id, user, rating, (comment or None), (corrected_sql or None)),
+        ).fetchone()
+        if row is not None and (rating == -1 or corrected_sql):
+            queue_review(conn, answer_id, user, proposed_sql=corrected_sql,
+                         comment=comment, feedback_id=int(row[0]))
     assert row is not None
     return int(row[0])
 
@@ -98,18 +94,14 @@ def record_preference(pool: ConnectionPool, user: str, question: str, answer_a: 
     if preferred not in ("a", "b", "tie"):
         raise BadInput("A preference is 'a', 'b' or 'tie'.")
     user, question = storable(user) or "", storable(question) or ""
-    try:
-        with pool.connection() as conn, conn.transaction():
-            row = conn.execute(
-                "INSERT INTO app.ab_preferences (user_name, question, answer_a, variant_a,"
-                " answer_b, variant_b, preferred) VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                " RETURNING preference_id",
-                (user, question, answer_a, variant_a, answer_b, variant_b, preferred),
-            ).fetchone()
-    except psycopg.errors.ForeignKeyViolation as exc:
-        raise BadInput("Those answers are unknown, so the preference was not saved.") from exc
-    except psycopg.Error as exc:
-        raise StoreError("Your preference could not be saved; please try again.",
-                         detail=str(exc)) from exc
+    with store_errors("Your preference could not be saved; please try again.",
+                      unknown="Those answers are unknown, so the preference was not saved."), \
+            pool.connection() as conn, conn.transaction():
+        row = conn.execute(
+            "INSERT INTO app.ab_preferences (user_name, question, answer_a, variant_a,"
+            " answer_b, variant_b, preferred) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " RETURNING preference_id",
+            (user, question, answer_a, variant_a, answer_b, variant_b, preferred),
+        ).fetchone()
     assert row is not None
     return int(row[0])

@@ -13,8 +13,7 @@ distinguishing terms (numbers, years, months, dimension values, "last"/"this"): 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -24,7 +23,7 @@ from pgvector.psycopg import register_vector
 from psycopg_pool import ConnectionPool
 
 from agents.embeddings import Embedder
-from agents.errors import BadInput, GuardRejected, StoreError
+from agents.errors import BadInput, GuardRejected, store_errors
 from agents.language import normalize
 from agents.planner import Plan
 from agents.semantic_model import SemanticModel
@@ -34,13 +33,6 @@ from sql_guard import Policy, check
 ANALYST_GROUP = "analyst"
 
 
-@contextmanager
-def store_errors(message: str) -> Iterator[None]:
-    """A database failure inside becomes a StoreError with `message` (what the user sees)."""
-    try:
-        yield
-    except psycopg.Error as exc:
-        raise StoreError(message, detail=str(exc)) from exc
 MONTH_WORDS = frozenset(re.findall(
     r"\w+",
     "january february march april may june july august september october november december "
