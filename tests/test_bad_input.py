@@ -399,3 +399,21 @@ def test_fuzz_ask_always_answers_and_logs_once(
         assert log_count(conn) == before + 1
         row = logged_row(conn, answer)
     assert row is not None and row[4] == storable(answer.text)
+
+
+def test_feedback_and_preference_on_an_unknown_answer_are_bad_input_and_store_nothing(
+    resources, app_conn
+) -> None:
+    from agents.errors import BadInput
+    from agents.store import record_feedback, record_preference
+
+    unknown = "00000000-0000-4000-8000-000000000000"
+    before = [app_conn.execute(f"SELECT count(*) FROM app.{t}").fetchone()[0]
+              for t in ("feedback", "review_queue", "ab_preferences")]
+    with pytest.raises(BadInput, match="answer is unknown, so the feedback was not saved"):
+        record_feedback(resources.app_pool, unknown, "alice", -1, comment="wrong")
+    with pytest.raises(BadInput, match="answers are unknown, so the preference was not saved"):
+        record_preference(resources.app_pool, "alice", "q", unknown, "v1", unknown, "v2", "a")
+    after = [app_conn.execute(f"SELECT count(*) FROM app.{t}").fetchone()[0]
+             for t in ("feedback", "review_queue", "ab_preferences")]
+    assert after == before
