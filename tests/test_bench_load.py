@@ -4,18 +4,10 @@ checked out, and back to the baseline once the resources close. No timing is ass
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-# `bench` is a folder of scripts, not an installed package; `python -m pytest` (make test) puts
-# the project root on sys.path by itself, a bare `pytest` does not.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from bench.load import (  # noqa: E402
+from bench.load import (
     LOGINS,
     LoadConfig,
     LoadResult,

@@ -4,7 +4,6 @@ benchmark cannot rot between runs of `make bench`. No timing is asserted here.""
 from __future__ import annotations
 
 import hashlib
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -12,14 +11,8 @@ import psycopg
 from pgvector.psycopg import register_vector
 from sqlalchemy.engine import make_url
 
-ROOT = Path(__file__).resolve().parent.parent
-# `bench` is a folder of scripts, not an installed package; `python -m pytest` (make test) puts
-# the project root on sys.path by itself, a bare `pytest` does not.
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-from agents.retrieval import HYBRID_SQL  # noqa: E402
-from bench.rag import (  # noqa: E402
+from agents.retrieval import HYBRID_SQL
+from bench.rag import (
     RECALL_K,
     RagConfig,
     figures,
@@ -31,7 +24,7 @@ from bench.rag import (  # noqa: E402
     vector_arm_sql,
     vector_search,
 )
-from bench.rag_corpus import (  # noqa: E402
+from bench.rag_corpus import (
     DEPARTMENTS,
     generate_corpus,
     generate_queries,
