@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from agents.app_state import may_see_page, oidc_configured, resources_or_stop
+from agents.app.state import may_see_page, oidc_configured, resources_or_stop
 from agents.errors import AssistantError
-from agents.providers import check_connection
+from agents.models.providers import check_connection
 
 st.set_page_config(page_title="Sourced", page_icon="📊", layout="wide")
 

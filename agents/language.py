@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Literal
+
+Lang = Literal["en", "fr"]
+LANGUAGES: tuple[Lang, ...] = ("en", "fr")
 
 FRENCH_HINTS = frozenset({
     "le", "la", "les", "des", "du", "de", "quel", "quelle", "quels", "quelles", "combien", "par",
@@ -31,7 +35,7 @@ def normalize(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def detect_language(text: str) -> str:
+def detect_language(text: str) -> Lang:
     """'fr' or 'en' from common words and accents; English when unsure."""
     words = normalize(text[:4000]).split()
     fr = sum(w in FRENCH_HINTS for w in words)

@@ -15,16 +15,16 @@ from pathlib import Path
 import psycopg
 from psycopg_pool import ConnectionPool
 
-from agents import database
+from agents.ask.router import RouteExamples, load_route_examples
 from agents.config import Settings, Variant
-from agents.database import AccessProfile, DatabaseUrls
-from agents.embeddings import Embedder, build_embedder
-from agents.planner import PlanningContext
-from agents.providers import ChatModel, build_chat_model
-from agents.router import RouteExamples, load_route_examples
-from agents.semantic_model import SemanticModel, load_semantic_model
-from agents.sql_writer import SchemaCatalog, build_catalog, read_tables
-from agents.users import Directory, User, load_directory
+from agents.docs.embeddings import Embedder, build_embedder
+from agents.models.providers import ChatModel, build_chat_model
+from agents.sql.planner import PlanningContext
+from agents.sql.semantic_model import SemanticModel, load_semantic_model
+from agents.sql.writer import SchemaCatalog, build_catalog, read_tables
+from agents.store import database
+from agents.store.database import AccessProfile, DatabaseUrls
+from agents.store.users import Directory, User, load_directory
 from sql_guard import Policy, policy_for_groups
 
 

@@ -1,6 +1,6 @@
 """Benchmark of the offline pipeline: time from a question to its rows, beside the database alone.
 
-Every question of seed_data/eval/sql_questions.yaml goes through `agents.pipeline.ask` (router,
+Every question of seed_data/eval/sql_questions.yaml goes through `agents.ask.pipeline.ask` (router,
 planner, guard, read-only executor, answer, query log), and its gold SQL runs through the same
 guard and executor: the peer is what the database costs without the pipeline around it.
 Process start, resource building and a first warm-up pass (which also measures the execution
@@ -39,11 +39,11 @@ ACCURACY_TARGET = 0.90
 @contextlib.contextmanager
 def bench_resources() -> Iterator[Resources]:
     """Offline resources on a fresh database of the app's server, seeded, dropped after."""
-    from agents import database
-    from agents.cli import seed_warehouse
+    from agents.commands.cli import seed_warehouse
     from agents.config import load_settings
     from agents.resources import build_resources, prepare_database
-    from agents.users import load_directory
+    from agents.store import database
+    from agents.store.users import load_directory
 
     base = load_settings()
     server = (base.database_url.get_secret_value() if base.database_url is not None
@@ -74,15 +74,15 @@ def _ms(started: float) -> float:
 
 def run() -> list[Figure]:
     """Warm up (and score), then time ask() and the gold SQL question by question."""
-    from agents.evaluation import (
+    from agents.ask.pipeline import ask
+    from agents.commands.evaluation import (
         DEFAULT_USER,
         SQL_QUESTIONS,
         evaluate_sql,
         load_sql_questions,
         run_gold,
     )
-    from agents.pipeline import ask
-    from agents.planner import plan_question
+    from agents.sql.planner import plan_question
 
     logging.getLogger("sqlglot").setLevel(logging.ERROR)
     with bench_resources() as resources:

@@ -17,7 +17,7 @@ import yaml
 from bench.common import Figure, median, percentile, print_table
 from sql_guard import check
 
-CORPUS_PATH = Path(__file__).resolve().parent.parent / "tests" / "guard_corpus.yaml"
+CORPUS_PATH = Path(__file__).resolve().parent.parent / "tests" / "sql_guard" / "guard_corpus.yaml"
 ROUNDS = 20
 WARMUP_ROUNDS = 2
 P50_TARGET_MS = 1.0

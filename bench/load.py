@@ -1,6 +1,6 @@
 """Load benchmark: concurrent users asking through the offline pipeline; the connections taken.
 
-`USERS` threads (default 20) share one `Resources` and ask `agents.pipeline.ask` for `SECONDS`
+`USERS` threads (default 20) share one `Resources` and ask `agents.ask.pipeline.ask` for `SECONDS`
 (default 60; `SOURCED_BENCH_LOAD_SECONDS` overrides it for a quick run). Each thread is one of the
 demo users of seed_data/users.yaml (alice, bruno, chloe, david, emma in turn, so four threads per
 login at 20) and walks its login's mix of data questions (seed_data/eval/sql_questions.yaml) and
@@ -42,7 +42,7 @@ from bench.common import Figure, median, percentile, print_table
 if TYPE_CHECKING:
     from psycopg_pool import ConnectionPool
 
-    from agents.answer import Answer
+    from agents.ask.answer import Answer
     from agents.resources import Resources
 
 USERS = 20
@@ -92,7 +92,7 @@ def build_mix(logins: Sequence[str], per_login: int = QUESTIONS_PER_LOGIN,
     Data questions tied to one user (`user: bruno`) only go to that user; document questions
     include the restricted ones, which users outside their groups must get "not found" for.
     """
-    from agents.evaluation import (
+    from agents.commands.evaluation import (
         RAG_QUESTIONS,
         SQL_QUESTIONS,
         load_rag_questions,
@@ -166,7 +166,7 @@ class AskStats:
 def ask_once(question: Question, resources: Resources, stats: AskStats,
              expected: dict[Question, tuple[Any, ...]] | None) -> tuple[float, Answer | None]:
     """Ask one question; classify the answer into `stats`. Returns the latency and the answer."""
-    from agents.pipeline import ask
+    from agents.ask.pipeline import ask
 
     started = time.perf_counter()
     try:
@@ -535,8 +535,8 @@ def save_verified_queries(resources: Resources, count: int) -> int:
 
     A deployed app has some: with one in the table, every question is compared to them.
     """
-    from agents.evaluation import SQL_QUESTIONS, load_sql_questions
-    from agents.verified import save_verified
+    from agents.commands.evaluation import SQL_QUESTIONS, load_sql_questions
+    from agents.sql.verified import save_verified
 
     analyst = resources.directory.get("chloe")
     saved = 0
@@ -553,7 +553,7 @@ def save_verified_queries(resources: Resources, count: int) -> int:
 @contextlib.contextmanager
 def load_resources(verified: int = VERIFIED_QUERIES) -> Iterator[Resources]:
     """bench.ask's fresh seeded database, plus the demo documents and a few verified queries."""
-    from agents.ingest import ingest_folder
+    from agents.docs.ingest import ingest_folder
     from bench.ask import bench_resources
     from seed_data import build_docs
 

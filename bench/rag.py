@@ -43,11 +43,10 @@ from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 from psycopg.types.json import Jsonb
 
-from agents import retrieval
 from agents.config import load_settings
-from agents.database import migrate, start_embedded, with_database
-from agents.embeddings import Embedder, OfflineEmbedder
-from agents.ingest import (
+from agents.docs import retrieval
+from agents.docs.embeddings import Embedder, OfflineEmbedder
+from agents.docs.ingest import (
     IngestReport,
     _embedding_text,  # the exact text the real path embeds, so the peer embeds the same
     ingest_folder,
@@ -55,7 +54,8 @@ from agents.ingest import (
     load_document,
     split_document,
 )
-from agents.retrieval import CANDIDATES, HYBRID_SQL, as_docs_reader, retrieve_chunks
+from agents.docs.retrieval import CANDIDATES, HYBRID_SQL, as_docs_reader, retrieve_chunks
+from agents.store.database import migrate, start_embedded, with_database
 from bench.common import Figure, median, percentile, print_table
 from bench.rag_corpus import DEPARTMENTS, generate_corpus, generate_queries, write_corpus
 

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
-from agents.answer import Answer, answer_table, format_value, source_line
-from agents.app_state import may_see_page, resources_or_stop, signed_in_user
+from agents.app.state import may_see_page, resources_or_stop, signed_in_user
+from agents.ask.answer import Answer, answer_table, format_value, source_line
+from agents.ask.pipeline import AnswerStream
 from agents.errors import AssistantError
-from agents.pipeline import AnswerStream
-from agents.providers import variants
-from agents.store import record_feedback, record_preference
+from agents.models.providers import variants
+from agents.store.query_log import record_feedback, record_preference
 
 EXAMPLES = [
     "What was total revenue in 2018?",

@@ -1,14 +1,14 @@
 """Documents: what the signed-in user may read, uploads, and re-indexing.
 
-Layout only; the queries, the upload rules and the ingestion live in agents/documents.py.
+Layout only; the queries, the upload rules and the ingestion live in agents/app/documents.py.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from agents import documents
-from agents.app_state import may_see_page, resources_or_stop, signed_in_user
+from agents.app import documents
+from agents.app.state import may_see_page, resources_or_stop, signed_in_user
 from agents.errors import AssistantError
 
 st.title("Documents")

@@ -1,14 +1,14 @@
 """Feedback and monitoring: how Sourced is used and where it fails.
 
-Layout only; every query and every frame is built in agents/monitoring.py.
+Layout only; every query and every frame is built in agents/app/monitoring.py.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from agents import monitoring
-from agents.app_state import resources_or_stop
+from agents.app import monitoring
+from agents.app.state import resources_or_stop
 from agents.errors import AssistantError
 
 st.title("Feedback and monitoring")

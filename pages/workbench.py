@@ -1,18 +1,18 @@
 """SQL workbench (analysts): run guarded SQL, save verified queries, review corrections.
 
 Widgets and layout only; the guard, the execution and the review rules live in
-agents/workbench.py.
+agents/app/workbench.py.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from agents import workbench
-from agents.answer import format_value
-from agents.app_state import resources_or_stop, signed_in_user
+from agents.app import workbench
+from agents.app.state import resources_or_stop, signed_in_user
+from agents.ask.answer import format_value
 from agents.errors import AssistantError
-from agents.verified import is_analyst
+from agents.sql.verified import is_analyst
 
 st.title("SQL workbench")
 

@@ -347,7 +347,7 @@ def _compare(build: _Builder, day_start: datetime, until: datetime) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Seed the configured app database (SOURCED_DATABASE_URL or the embedded one)."""
     from agents.config import load_settings
-    from agents.database import migrate, resolve_urls
+    from agents.store.database import migrate, resolve_urls
 
     parser = argparse.ArgumentParser(prog="python -m seed_data.demo_log", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)

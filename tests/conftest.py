@@ -43,7 +43,7 @@ def pg_server() -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def database_url(pg_server: str) -> str:
-    from agents.database import ensure_database, with_database
+    from agents.store.database import ensure_database, with_database
 
     ensure_database(pg_server, TEST_DB)
     return with_database(pg_server, TEST_DB)
@@ -68,11 +68,11 @@ def settings_env(database_url: str) -> Iterator[dict[str, str]]:
 @pytest.fixture(scope="session")
 def seeded(settings_env: dict[str, str], database_url: str) -> str:
     """Migrated, seeded warehouse, demo documents ingested."""
-    from agents.cli import seed_warehouse
+    from agents.commands.cli import seed_warehouse
     from agents.config import load_settings
-    from agents.database import resolve_urls
     from agents.resources import prepare_database
-    from agents.users import load_directory
+    from agents.store.database import resolve_urls
+    from agents.store.users import load_directory
 
     settings = load_settings()
     urls = resolve_urls(settings)
@@ -84,7 +84,7 @@ def seeded(settings_env: dict[str, str], database_url: str) -> str:
 @pytest.fixture(scope="session")
 def resources(seeded: str) -> Iterator[object]:
     from agents.config import load_settings
-    from agents.ingest import ingest_folder
+    from agents.docs.ingest import ingest_folder
     from agents.resources import build_resources
     from seed_data import build_docs
 
@@ -108,7 +108,7 @@ def app_conn(seeded: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture
 def fresh_db(pg_server: str) -> Iterator[str]:
     """An empty, migrated database of its own (for tests that ingest or write freely)."""
-    from agents.database import migrate, with_database
+    from agents.store.database import migrate, with_database
 
     name = f"t_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(pg_server, autocommit=True) as conn:
@@ -151,7 +151,7 @@ def llm_resources(resources: object, fake_llm: object) -> Iterator[object]:
 @pytest.fixture
 def spy_executor(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every statement the pipeline hands to the executor (so a refusal can prove nothing ran)."""
-    from agents import pipeline
+    from agents.ask import pipeline
 
     ran: list[str] = []
     real = pipeline.run_query

@@ -16,12 +16,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agents import pipeline
-from agents.answer import Answer
+from agents.ask import pipeline
+from agents.ask.answer import Answer
 from agents.errors import ConfigError
-from agents.semantic_model import load_semantic_model
-from agents.store import storable
-from agents.users import load_directory
+from agents.sql.semantic_model import load_semantic_model
+from agents.store.query_log import storable
+from agents.store.users import load_directory
 from tests.fake_openai import asks_about_documents, asks_for_route, asks_for_sql, user_text
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -323,7 +323,7 @@ def test_a_semantic_model_of_the_wrong_shape_names_the_file_and_the_problem(
 
 def sourced(*args: str | bytes, env: dict[str, str] | None = None,
             stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([sys.executable, "-m", "agents.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "agents.commands.cli", *args], capture_output=True,
                           input=stdin, env={**os.environ, **(env or {})}, timeout=120, cwd=ROOT)
 
 
@@ -405,7 +405,7 @@ def test_feedback_and_preference_on_an_unknown_answer_are_bad_input_and_store_no
     resources, app_conn
 ) -> None:
     from agents.errors import BadInput
-    from agents.store import record_feedback, record_preference
+    from agents.store.query_log import record_feedback, record_preference
 
     unknown = "00000000-0000-4000-8000-000000000000"
     before = [app_conn.execute(f"SELECT count(*) FROM app.{t}").fetchone()[0]

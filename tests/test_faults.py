@@ -26,12 +26,12 @@ import psycopg
 import pytest
 from psycopg_pool import ConnectionPool
 
-from agents import pipeline
-from agents.database import ensure_database, with_database
+from agents.ask import pipeline
+from agents.docs.ingest import MAX_FILE_BYTES, ingest_folder
 from agents.errors import StoreError
-from agents.executor import run_query
-from agents.ingest import MAX_FILE_BYTES, ingest_folder
-from agents.store import record_feedback
+from agents.sql.executor import run_query
+from agents.store.database import ensure_database, with_database
+from agents.store.query_log import record_feedback
 from sql_guard import GuardResult
 from tests.fake_openai import Reply, asks_about_documents, asks_for_route, asks_for_sql
 
@@ -82,11 +82,11 @@ def own_server() -> Iterator[Any]:
 
 def _seeded_resources(server: Any) -> Any:
     """Migrated, seeded database on `server` and Resources pointing at it (about 10 s)."""
-    from agents.cli import seed_warehouse
+    from agents.commands.cli import seed_warehouse
     from agents.config import load_settings
-    from agents.database import resolve_urls
     from agents.resources import build_resources, prepare_database
-    from agents.users import load_directory
+    from agents.store.database import resolve_urls
+    from agents.store.users import load_directory
 
     uri = str(server.get_uri())
     ensure_database(uri, "sourced_faults")
@@ -175,7 +175,7 @@ def _cli(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items()
            if k not in ("SOURCED_DATABASE_URL", "SOURCED_WAREHOUSE_URL")}
     env["SOURCED_DATA_DIR"] = str(data_dir)
-    return subprocess.run([sys.executable, "-m", "agents.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "agents.commands.cli", *args], capture_output=True,
                           text=True, env=env, timeout=120,
                           cwd=Path(__file__).resolve().parent.parent)
 

@@ -51,7 +51,7 @@ def ask_cli(fake: Any, database_url: str, question: str = DOCS_QUESTION,
         "SOURCED_DATABASE_URL": _url_with_password(database_url),
         "PYTHONIOENCODING": "utf-8",
     })
-    return subprocess.run([sys.executable, "-m", "agents.cli", "ask", question, "--json"],
+    return subprocess.run([sys.executable, "-m", "agents.commands.cli", "ask", question, "--json"],
                           capture_output=True, text=True, env=env, timeout=180)
 
 

@@ -1,0 +1,1 @@
+"""What the Streamlit pages call: cached resources, workbench, documents, monitoring."""

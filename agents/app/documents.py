@@ -1,0 +1,301 @@
+"""Documents: what a user may read (through the same row level security as retrieval), uploads,
+and re-indexing.
+
+Uploads are stored under `<data_dir>/uploads/<login>/`, one folder per uploader, ingested like
+any other folder. The groups chosen for each file are written to that folder's `acl.yaml`
+(one exact-name rule per file), which ingestion already reads: a folder-wide `groups_override`
+would give every file of an uploader the groups of their latest upload. A file with no rule
+there (dropped in by hand) falls to a group no user has, so it is readable by no one rather than
+by everyone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import unicodedata
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import yaml
+from psycopg_pool import ConnectionPool
+
+from agents.config import Settings
+from agents.docs.embeddings import Embedder
+from agents.docs.ingest import (
+    SUPPORTED,
+    IngestReport,
+    UnreadableDocument,
+    ingest_folder,
+    iter_files,
+    load_access_rules,
+    load_document,
+)
+from agents.docs.retrieval import as_docs_reader
+from agents.errors import BadInput, StoreError, store_errors
+from agents.store.users import EVERYONE, User, read_yaml
+
+UPLOAD_MAX_MB = 20
+UPLOAD_MAX_BYTES = UPLOAD_MAX_MB * 1024 * 1024
+UPLOAD_TYPES = tuple(sorted(SUPPORTED))
+# The default group of an uploads folder's acl.yaml: no user is in it (see the module doc).
+UNASSIGNED_GROUP = "_unassigned_upload_"
+MAX_NAME_CHARS = 100
+# acl.yaml is read, changed and rewritten; two uploads at once in one process must not lose a
+# rule. (Streamlit runs every session of the app in one process.)
+_ACL_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DocumentInfo:
+    title: str
+    path: str
+    groups: tuple[str, ...]
+    modified_at: datetime
+    chunks: int
+    language: str
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    path: Path  # where the file was saved
+    stored_path: str  # its path in app.documents (and the Documents list)
+    groups: tuple[str, ...]
+    chunks: int
+    report: IngestReport
+
+
+def list_documents(pool: ConnectionPool, groups: frozenset[str]) -> list[DocumentInfo]:
+    """Documents visible to `groups`, newest first (RLS as sourced_docs_reader decides)."""
+    with store_errors("The document list cannot be read right now; please try again."), \
+            pool.connection() as conn, conn.transaction():
+        as_docs_reader(conn, groups)
+        rows = conn.execute(
+            "SELECT title, path, acl_groups, modified_at, chunk_count, language"
+            " FROM app.documents ORDER BY modified_at DESC, path"
+        ).fetchall()
+    return [DocumentInfo(r[0], r[1], tuple(r[2]), r[3], r[4], r[5]) for r in rows]
+
+
+def last_indexed(pool: ConnectionPool, groups: frozenset[str]) -> datetime | None:
+    """When a document `groups` may read was last added or re-indexed (None: none yet).
+
+    Read under RLS, so the time a hidden document changed is not revealed. A re-scan that
+    found nothing new writes nothing, so this is the last change, not the last scan.
+    """
+    with store_errors("The index state cannot be read right now; please try again."), \
+            pool.connection() as conn, conn.transaction():
+        as_docs_reader(conn, groups)
+        row = conn.execute("SELECT max(ingested_at) FROM app.documents").fetchone()
+    return row[0].astimezone(UTC) if row and row[0] else None
+
+
+# ---------------------------------------------------------------- uploads
+
+
+def uploads_root(settings: Settings) -> Path:
+    return Path(settings.data_dir) / "uploads"
+
+
+def upload_dir(settings: Settings, user: User) -> Path:
+    # Logins come from users.yaml or are e-mails (OIDC users missing from it): keep them to
+    # characters that are safe in a folder name.
+    name = re.sub(r"[^A-Za-z0-9@._-]+", "_", user.login).strip("._") or "user"
+    return uploads_root(settings) / name
+
+
+def sanitize_filename(filename: str) -> str:
+    """A safe file name: the last path component only, letters, digits, `._-` and spaces.
+
+    `../../etc/passwd.md` becomes `passwd.md`; the result never names a hidden file, a folder
+    or a glob pattern (it is also an exact-match rule in acl.yaml).
+    """
+    name = unicodedata.normalize("NFKC", filename or "")
+    name = name.replace("\\", "/").split("/")[-1]
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C")
+    # Accented letters become their base letter so "Procédure.md" stays readable.
+    name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    name = re.sub(r"\s+", " ", re.sub(r"[^A-Za-z0-9._ -]+", "_", name))
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    suffix = suffix.strip(" ._-")
+    # Leading dots would hide the file from ingestion; trailing ones confuse the suffix.
+    stem = stem.strip(" ._-")[:MAX_NAME_CHARS].strip(" ._-") or "upload"
+    return f"{stem}.{suffix}" if suffix else stem
+
+
+def _check_groups(user: User, groups: Iterable[str]) -> tuple[str, ...]:
+    chosen = tuple(sorted({g.strip() for g in groups if g and g.strip()}))
+    if not chosen:
+        raise BadInput("Choose at least one group that may read the file.")
+    outside = sorted(set(chosen) - user.all_groups)
+    if outside:
+        raise BadInput("You can only share a file with groups you belong to; you are not in: "
+                       + ", ".join(outside) + ".")
+    return chosen
+
+
+def _write_acl_rule(folder: Path, name: str, groups: tuple[str, ...] | None) -> None:
+    """Set (or, with None, remove) the groups of one file in the folder's acl.yaml."""
+    path = folder / "acl.yaml"
+    with _ACL_LOCK:
+        data = (read_yaml(path) or {}) if path.exists() else {}
+        rules = [r for r in data.get("rules") or [] if r.get("pattern") != name]
+        if groups is not None:
+            rules.append({"pattern": name, "groups": list(groups)})
+        text = ("# Written by Sourced's upload page: the groups that may read each upload.\n"
+                + yaml.safe_dump({"default": [UNASSIGNED_GROUP], "rules": rules},
+                                 sort_keys=False, allow_unicode=True))
+        temporary = folder / f".acl-{uuid.uuid4().hex}.yaml"
+        temporary.write_text(text, encoding="utf-8")
+        os.replace(temporary, path)
+
+
+def _check_readable(path: Path, name: str) -> None:
+    try:
+        load_document(path)
+    except UnreadableDocument as exc:
+        raise BadInput(f"{name} cannot be indexed: {exc}.") from exc
+    except Exception as exc:  # a loader bug on one odd file is still a refusal, not a crash
+        raise BadInput(f"{name} cannot be indexed: it could not be parsed "
+                       f"({type(exc).__name__}).") from exc
+
+
+def save_upload(settings: Settings, user: User, filename: str, data: bytes,
+                groups: Iterable[str]) -> Path:
+    """Check and store one uploaded file for `user`, readable by `groups`; return its path.
+
+    Refused with BadInput: an unsupported type, an empty file or one over UPLOAD_MAX_MB, groups
+    the uploader is not in, content the loaders cannot read. A file of the same name from the
+    same uploader is replaced. Nothing is indexed here (see add_upload).
+    """
+    chosen = _check_groups(user, groups)
+    name = sanitize_filename(filename)
+    suffix = Path(name).suffix.lower()
+    if suffix not in SUPPORTED:
+        raise BadInput(f"Files of type {suffix or '(no extension)'} cannot be indexed. "
+                       f"Supported types: {', '.join(UPLOAD_TYPES)}.")
+    if not data:
+        raise BadInput("The file is empty.")
+    if len(data) > UPLOAD_MAX_BYTES:
+        raise BadInput(f"The file is larger than the {UPLOAD_MAX_MB} MB upload limit.")
+    folder = upload_dir(settings, user)
+    target = (folder / name).resolve()
+    # Belt and braces: the sanitised name cannot leave the folder, and this says so loudly.
+    if target.parent != folder.resolve():
+        raise BadInput("That file name is not allowed.")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        # Written under a hidden name first (ingestion skips dot-files), read back with the
+        # loaders, and only then moved into place: a corrupt PDF never replaces a good one.
+        temporary = folder / f".upload-{uuid.uuid4().hex}{suffix}"
+        try:
+            temporary.write_bytes(data)
+            _check_readable(temporary, name)
+            _write_acl_rule(folder, name, chosen)
+            os.replace(temporary, target)
+        finally:
+            temporary.unlink(missing_ok=True)
+    except OSError as exc:
+        raise StoreError("The file could not be saved; please try again.",
+                         detail=str(exc)) from exc
+    return target
+
+
+def ingest_uploads(pool: ConnectionPool, settings: Settings, embedder: Embedder,
+                   user: User) -> IngestReport:
+    """Bring the index in line with one uploader's folder (their acl.yaml gives the groups)."""
+    return _ingest(pool, upload_dir(settings, user), embedder)
+
+
+def add_upload(pool: ConnectionPool, settings: Settings, embedder: Embedder, user: User,
+               filename: str, data: bytes, groups: Iterable[str]) -> UploadResult:
+    """Save an upload (see save_upload) and index it at once with its groups."""
+    path = save_upload(settings, user, filename, data, groups)
+    report = ingest_uploads(pool, settings, embedder, user)
+    skipped = dict(report.skipped)
+    if path.name in skipped:  # save_upload loaded it already, so only a bug gets here
+        remove_upload(pool, settings, embedder, user, path.name)
+        raise BadInput(f"{path.name} cannot be indexed: {skipped[path.name]}.")
+    stored_path = f"{path.parent.name}/{path.name}"
+    rules = load_access_rules(path.parent)
+    with store_errors("The file was saved but its index entry cannot be read; re-index to "
+                      "check it."), pool.connection() as conn:
+        row = conn.execute("SELECT chunk_count FROM app.documents WHERE path = %s",
+                           (stored_path,)).fetchone()
+    return UploadResult(path, stored_path, rules.groups_for(path.name),
+                        int(row[0]) if row else 0, report)
+
+
+def remove_upload(pool: ConnectionPool, settings: Settings, embedder: Embedder, user: User,
+                  filename: str) -> IngestReport:
+    """Delete one of the user's uploads and its passages from the index."""
+    folder = upload_dir(settings, user)
+    name = sanitize_filename(filename)
+    try:
+        (folder / name).unlink(missing_ok=True)
+        if folder.exists():
+            _write_acl_rule(folder, name, None)
+    except OSError as exc:
+        raise StoreError("The file could not be removed; please try again.",
+                         detail=str(exc)) from exc
+    return ingest_uploads(pool, settings, embedder, user)
+
+
+# ---------------------------------------------------------------- re-indexing
+
+
+def reindex_roots(settings: Settings) -> list[Path]:
+    """The folders a re-index scans: the documents folder, then each uploader's folder."""
+    roots = [Path(settings.docs_dir)]
+    uploads = uploads_root(settings)
+    if uploads.is_dir():
+        roots += sorted(p for p in uploads.iterdir() if p.is_dir() and not p.name.startswith("."))
+    return roots
+
+
+def reindex_all(pool: ConnectionPool, settings: Settings, embedder: Embedder,
+                progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
+    """Re-scan every folder (incrementally): one report, progress counted over all files.
+
+    A folder that does not exist is left alone rather than scanned: scanning it would find no
+    file and delete all of its documents from the index, which a mistyped docs_dir must not do.
+    """
+    roots = [r for r in reindex_roots(settings) if r.is_dir()]
+    counts = [sum(1 for _ in iter_files(r)) for r in roots]
+    total = sum(counts)
+    combined = IngestReport()
+    offset = 0
+    for root, count in zip(roots, counts, strict=True):
+        def tick(done: int, _of: int, name: str, start: int = offset) -> None:
+            if progress is not None:
+                progress(min(start + done, total), total, name)
+
+        report = _ingest(pool, root, embedder, tick)
+        offset += count
+        combined.added += report.added
+        combined.updated += report.updated
+        combined.deleted += report.deleted
+        combined.unchanged += report.unchanged
+        combined.chunks_embedded += report.chunks_embedded
+        combined.rebuilt_for_model |= report.rebuilt_for_model
+        combined.skipped += [(f"{root.name}/{p}", why) for p, why in report.skipped]
+    return combined
+
+
+def _ingest(pool: ConnectionPool, root: Path, embedder: Embedder,
+            progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
+    with store_errors("The documents could not be indexed; please try again."), \
+            pool.connection() as conn:
+        return ingest_folder(conn, root, embedder, progress=progress)
+
+
+def everyone_first(groups: Iterable[str]) -> list[str]:
+    """Group choices for an uploader: `everyone` (the default) first, then the others."""
+    rest = sorted(g for g in groups if g != EVERYONE)
+    return [EVERYONE, *rest]

@@ -1,0 +1,170 @@
+"""The SQL workbench: analysts run their own SQL, save verified queries and work the review queue.
+
+Analyst SQL gets no special path to the database: the same guard policy as the user's chat
+questions, the same read-only reader role, row cap and statement timeout. The workbench only
+adds a place to type it. Every function converts database failures into AssistantError
+subclasses, so the page shows a sentence, never a traceback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import pandas as pd
+
+from agents.ask.answer import Chart, chart_for
+from agents.errors import BadInput, QueryTimeout, SqlError
+from agents.resources import Resources
+from agents.sql.executor import run_query
+from agents.sql.verified import (
+    Review,
+    VerifiedQuery,
+    approve_review,
+    is_analyst,
+    list_verified,
+    pending_reviews,
+    reject_review,
+    save_verified,
+)
+from agents.store.users import User
+from sql_guard import GuardResult, check
+
+# Far above any query written by hand; stops a pasted dump from reaching the parser.
+MAX_SQL_CHARS = 20_000
+# Column names that mean "time" when the values themselves are numbers (2018, 3): chart_for
+# recognises date values by itself, not an integer year. Mirrors the chat's guess for SQL the
+# planner did not write (agents/ask/pipeline.py, _time_columns).
+TIME_NAMES = frozenset({"month", "day", "week", "quarter", "year", "date", "mois", "annee",
+                        "period", "order_month", "order_date"})
+NOT_AN_ANALYST = ("The SQL workbench is for members of the analyst group. Ask your questions in "
+                  "the chat; an analyst can review an answer you think is wrong.")
+
+
+@dataclass(frozen=True)
+class WorkbenchRun:
+    """One run of analyst SQL: the guard's verdict and, when it ran, the result.
+
+    `error` is the sentence to show when nothing useful came back: the guard's reason (then
+    nothing was executed) or the database's refusal or timeout.
+    """
+
+    sql: str
+    verdict: GuardResult
+    columns: list[str] = field(default_factory=list)
+    rows: list[tuple[Any, ...]] = field(default_factory=list)
+    truncated: bool = False
+    row_cap: int | None = None
+    elapsed_ms: float | None = None
+    chart: Chart = field(default_factory=lambda: Chart("none"))
+    error: str | None = None
+
+    @property
+    def executed(self) -> bool:
+        return self.elapsed_ms is not None
+
+
+def require_analyst(user: User) -> None:
+    if not is_analyst(user):
+        raise BadInput(NOT_AN_ANALYST)
+
+
+def run_analyst_sql(sql: str, user: User, resources: Resources) -> WorkbenchRun:
+    """Guard-check `sql` with the user's policy and, if allowed, run it as their reader role."""
+    require_analyst(user)
+    text = (sql or "").strip()
+    if not text:
+        raise BadInput("Write a SQL query first.")
+    if len(text) > MAX_SQL_CHARS:
+        raise BadInput(f"This SQL is longer than the {MAX_SQL_CHARS:,} characters the "
+                       "workbench accepts.")
+    verdict = check(text, resources.policy_for(user))
+    if not verdict.allowed:
+        return WorkbenchRun(text, verdict,
+                            error=f"Blocked by the SQL guard: {verdict.reason}. Nothing was run.")
+    settings = resources.settings
+    try:
+        result = run_query(verdict, resources.reader_pool(user),
+                           statement_timeout_ms=settings.statement_timeout_ms,
+                           max_rows=settings.max_rows)
+    except (QueryTimeout, SqlError) as exc:
+        # A typo in a column name is the normal life of a workbench, not a failure of the app.
+        return WorkbenchRun(text, verdict, error=exc.user_message)
+    time_columns = tuple(c for c in result.columns if c.lower() in TIME_NAMES)
+    return WorkbenchRun(
+        sql=text,
+        verdict=verdict,
+        columns=result.columns,
+        rows=result.rows,
+        truncated=result.truncated,
+        row_cap=result.row_cap,
+        elapsed_ms=result.elapsed_ms,
+        chart=chart_for(result.columns, result.rows, time_columns, {}),
+    )
+
+
+def result_frame(run: WorkbenchRun) -> pd.DataFrame:
+    """The result for display: unique column names (SQL allows two `count` columns, a frame's
+    chart and Arrow conversion do not) and floats instead of Decimals."""
+    names: list[str] = []
+    for column in run.columns:
+        name, n = column, 2
+        while name in names:
+            name, n = f"{column} ({n})", n + 1
+        names.append(name)
+    rows = [[float(v) if isinstance(v, Decimal) else v for v in row] for row in run.rows]
+    return pd.DataFrame(rows, columns=names)
+
+
+def chart_frame(run: WorkbenchRun) -> pd.DataFrame | None:
+    """The frame to plot for a line or bar chart (x as index, measures as columns), or None."""
+    chart = run.chart
+    if chart.kind not in ("line", "bar") or not chart.x or not chart.y:
+        return None
+    frame = result_frame(run)
+    # chart_for names columns by their SQL name; result_frame keeps the first of duplicates.
+    if chart.x in chart.y or chart.x not in frame.columns or any(
+            y not in frame.columns for y in chart.y):
+        return None
+    return frame.set_index(chart.x)[list(chart.y)]
+
+
+# ---------------------------------------------------------------- verified queries and reviews
+
+
+def save_query(resources: Resources, user: User, question: str, sql: str) -> VerifiedQuery:
+    """Save an analyst's question + SQL as a verified query (guard-checked with their policy)."""
+    require_analyst(user)
+    return save_verified(resources.app_pool, resources.embedder, user, question, sql,
+                         resources.policy_for(user))
+
+
+def review_queue(resources: Resources, user: User) -> list[Review]:
+    require_analyst(user)
+    return pending_reviews(resources.app_pool)
+
+
+def verified_queries(resources: Resources, user: User) -> list[VerifiedQuery]:
+    require_analyst(user)
+    return list_verified(resources.app_pool)
+
+
+def approve(resources: Resources, user: User, review_id: int, sql: str | None) -> VerifiedQuery:
+    """Approve a review with the analyst's (possibly edited) SQL: it becomes a verified query."""
+    require_analyst(user)
+    return approve_review(resources.app_pool, resources.embedder, review_id, user,
+                          resources.policy_for(user), sql=(sql or "").strip() or None)
+
+
+def reject(resources: Resources, user: User, review_id: int, note: str | None) -> None:
+    require_analyst(user)
+    reject_review(resources.app_pool, review_id, user, (note or "").strip() or None)
+
+
+def verified_frame(queries: list[VerifiedQuery]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [{"Question": q.question, "SQL": q.sql, "Verified by": q.created_by,
+          "Saved": q.created_at.strftime("%Y-%m-%d %H:%M")} for q in queries],
+        columns=["Question", "SQL", "Verified by", "Saved"],
+    )

@@ -1,0 +1,1 @@
+"""Answering a question: the pipeline, routing and the answer's composition."""

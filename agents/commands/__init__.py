@@ -1,0 +1,1 @@
+"""The `sourced` command line: cli, doctor and evaluation."""

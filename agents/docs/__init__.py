@@ -1,0 +1,1 @@
+"""Document answers: ingestion, loaders, retrieval and the embedders."""

@@ -1,0 +1,1 @@
+"""Data answers: the offline planner, the LLM writer, verified queries, the executor."""

@@ -1,0 +1,1 @@
+"""The app database: connection, migrations, reader roles, query log, users."""

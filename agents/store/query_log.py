@@ -1,0 +1,107 @@
+"""What the app writes: one query_log row per answer, feedback, verified queries.
+
+Every write is committed before the caller thanks the user; a failed write raises StoreError,
+which the app shows, so nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg_pool import ConnectionPool
+
+from agents.errors import BadInput, StoreError, store_errors
+
+if TYPE_CHECKING:
+    from agents.ask.answer import Answer
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def storable(text: str | None) -> str | None:
+    """Text PostgreSQL accepts: NUL (text columns refuse it) and lone surrogates as U+FFFD.
+
+    A lone surrogate (from bytes decoded with surrogateescape, e.g. a CLI argument that is not
+    UTF-8) cannot be encoded to UTF-8 at all: psycopg raised UnicodeEncodeError, so `ask` raised
+    instead of answering, and a NUL in a login made the log write fail (no query_log row). The
+    user already saw a plain message for such input; the log keeps a storable copy. Replaced,
+    not dropped: an unknown login "alice<NUL>" must not be logged as the user "alice".
+    """
+    if text is None:
+        return None
+    return _SURROGATES.sub("\ufffd", text.replace("\x00", "\ufffd"))
+
+
+def log_answer(pool: ConnectionPool, answer: Answer) -> None:
+    """Write the answer's query_log row (committed when this returns)."""
+    try:
+        with pool.connection() as conn, conn.transaction():
+            conn.execute(
+                "INSERT INTO app.query_log (answer_id, user_name, question, route, variant, mode,"
+                " sql, guard_allowed, guard_reason, row_count, truncated, timings_ms, tokens,"
+                " error, regenerated_from, answer_text, sources, sql_source, verified_id)"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
+                " %s, %s)",
+                (
+                    answer.answer_id, storable(answer.user), storable(answer.question),
+                    answer.route, storable(answer.variant), answer.mode, storable(answer.sql),
+                    answer.guard_allowed, storable(answer.guard_reason or answer.refusal_reason),
+                    len(answer.rows) if answer.route in ("sql", "both") else None,
+                    answer.truncated, Jsonb(answer.timings_ms), answer.tokens,
+                    storable(answer.error), answer.regenerated_from, storable(answer.text),
+                    Jsonb([s.as_json() for s in answer.sources]),
+                    answer.sql_source, answer.verified_id,
+                ),
+            )
+    except (psycopg.Error, UnicodeError) as exc:  # UnicodeError: text psycopg cannot encode
+        raise StoreError("This answer could not be logged; please try again.",
+                         detail=str(exc)) from exc
+
+
+def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int,
+                    comment: str | None = None, corrected_sql: str | None = None) -> int:
+    """Store a thumbs up (1) or down (-1) for an answer; returns the feedback id once committed.
+
+    A thumbs-down (or any proposed SQL) also queues the answer for an analyst's review, in the
+    same transaction: both are saved or neither is.
+    """
+    from agents.sql.verified import queue_review
+
+    if rating not in (1, -1):
+        raise BadInput("A rating is 1 (thumbs up) or -1 (thumbs down).")
+    user, comment, corrected_sql = storable(user) or "", storable(comment), storable(corrected_sql)
+    with store_errors("Your feedback could not be saved; please try again.",
+                      unknown="That answer is unknown, so the feedback was not saved."), \
+            pool.connection() as conn, conn.transaction():
+        row = conn.execute(
+            "INSERT INTO app.feedback (answer_id, user_name, rating, comment, corrected_sql)"
+            " VALUES (%s, %s, %s, %s, %s) RETURNING feedback_id",
+            (answer_id, user, rating, (comment or None), (corrected_sql or None)),
+        ).fetchone()
+        if row is not None and (rating == -1 or corrected_sql):
+            queue_review(conn, answer_id, user, proposed_sql=corrected_sql,
+                         comment=comment, feedback_id=int(row[0]))
+    assert row is not None
+    return int(row[0])
+
+
+def record_preference(pool: ConnectionPool, user: str, question: str, answer_a: str,
+                      variant_a: str, answer_b: str, variant_b: str, preferred: str) -> int:
+    """Compare mode: which of two variants' answers the user preferred ('a', 'b' or 'tie')."""
+    if preferred not in ("a", "b", "tie"):
+        raise BadInput("A preference is 'a', 'b' or 'tie'.")
+    user, question = storable(user) or "", storable(question) or ""
+    with store_errors("Your preference could not be saved; please try again.",
+                      unknown="Those answers are unknown, so the preference was not saved."), \
+            pool.connection() as conn, conn.transaction():
+        row = conn.execute(
+            "INSERT INTO app.ab_preferences (user_name, question, answer_a, variant_a,"
+            " answer_b, variant_b, preferred) VALUES (%s, %s, %s, %s, %s, %s, %s)"
+            " RETURNING preference_id",
+            (user, question, answer_a, variant_a, answer_b, variant_b, preferred),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -1,0 +1,112 @@
+"""`sourced` as a user runs it: numbers match the definitions' SQL, bad input exits 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from decimal import Decimal
+
+import psycopg
+import pytest
+
+REVENUE_SQL = (
+    "SELECT sum(oi.quantity * oi.unit_price * (1 - oi.discount)) FROM warehouse.orders o"
+    " JOIN warehouse.order_items oi ON oi.order_id = o.order_id"
+    " WHERE o.status = 'completed' AND o.order_date >= %s AND o.order_date < %s"
+)
+
+
+def sourced(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "agents.commands.cli", *args], capture_output=True, text=True,
+        input=stdin, env=os.environ.copy(), timeout=120,
+    )
+
+
+def ask_json(question: str, user: str = "alice") -> dict:
+    done = sourced("ask", question, "--user", user, "--json")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    return json.loads(done.stdout)
+
+
+def close(a: float, b: float) -> bool:
+    return abs(a - b) <= 0.005 * max(abs(b), 1)
+
+
+def test_revenue_2018_matches_definition(resources, app_conn: psycopg.Connection) -> None:
+    expected = app_conn.execute(REVENUE_SQL, ("2018-01-01", "2019-01-01")).fetchone()[0]
+    out = ask_json("What was total revenue in 2018?")
+    assert out["route"] == "sql" and out["mode"] == "offline"
+    assert close(out["rows"][0][0], float(expected))
+    assert out["sql"].lower().startswith("select")
+    assert set(out) >= {"question", "user", "route", "answer", "sql", "columns", "rows",
+                        "sources", "mode", "timings_ms"}
+    assert "total" in out["timings_ms"]
+    assert out["explanation"] and "completed" in out["explanation"]
+
+
+def test_active_customers_in_french(resources, app_conn: psycopg.Connection) -> None:
+    expected = app_conn.execute(
+        "SELECT count(DISTINCT customer_id) FROM warehouse.orders WHERE status = 'completed'"
+        " AND order_date >= '2017-01-01' AND order_date < '2018-01-01'").fetchone()[0]
+    out = ask_json("Combien de clients actifs en 2017 ?")
+    assert out["rows"] == [[expected]]
+    assert "Clients actifs" in out["answer"]
+
+
+def test_revenue_by_region(resources, app_conn: psycopg.Connection) -> None:
+    expected = dict(app_conn.execute(
+        "SELECT c.region, sum(oi.quantity * oi.unit_price * (1 - oi.discount))"
+        " FROM warehouse.orders o JOIN warehouse.order_items oi USING (order_id)"
+        " JOIN warehouse.customers c USING (customer_id) WHERE o.status = 'completed'"
+        " AND o.order_date BETWEEN '2019-01-01' AND '2019-12-31' GROUP BY 1").fetchall())
+    out = ask_json("revenue by region in 2019")
+    got = {row[0]: row[1] for row in out["rows"]}
+    assert set(got) == set(expected)
+    for region, value in expected.items():
+        assert close(got[region], float(Decimal(value)))
+    scoped = ask_json("revenue by region in 2019", user="bruno")
+    assert [row[0] for row in scoped["rows"]] == ["EMEA"]
+    assert close(scoped["rows"][0][1], float(expected["EMEA"]))
+
+
+def test_docs_question_cites_the_expected_document(resources) -> None:
+    out = ask_json("How many days of remote work are allowed per week?")
+    assert out["route"] == "docs"
+    assert out["sources"], out
+    assert any("teletravail" in s["path"] or "remote" in s["path"] for s in out["sources"][:3])
+    first = out["sources"][0]
+    assert {"title", "path", "score"} <= set(first)
+    assert "[1]" in out["answer"]
+
+
+def test_stdin_question(resources) -> None:
+    done = sourced("ask", "-", "--json", stdin="What was total revenue in 2018?\n")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["route"] == "sql"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("ask", ""), "empty"),
+        (("ask", "   "), "empty"),
+        (("ask", "revenue in 2018", "--user", "mallory"), "Unknown user"),
+        (("ask", "x" * 5000), "limit is 2,000"),
+    ],
+)
+def test_bad_input_exits_2_without_traceback(resources, args, message) -> None:
+    done = sourced(*args)
+    assert done.returncode == 2
+    assert message in done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stdout == ""
+
+
+def test_db_url_prints_the_configured_database(settings_env) -> None:
+    done = sourced("db", "url")
+    assert done.returncode == 0
+    assert "sourced_test" in done.stdout
