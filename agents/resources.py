@@ -6,6 +6,7 @@ The app wraps `build_resources` in st.cache_resource; the CLI and the tests call
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import psycopg
 from psycopg_pool import ConnectionPool
+from pydantic import SecretStr
 
 from agents.ask.router import RouteExamples, load_route_examples
 from agents.config import Settings, Variant
@@ -27,8 +29,40 @@ from agents.store.database import AccessProfile, DatabaseUrls
 from agents.store.users import Directory, User, load_directory
 from sql_guard import Policy, policy_for_groups
 
+EMBEDDING_SETTINGS = ("embed_model", "embed_base_url", "embed_api_key", "llm_base_url",
+                      "llm_timeout_s", "llm_max_retries")
+
+
+def settings_key(settings: Settings, names: tuple[str, ...] = ()) -> tuple[str, ...]:
+    """The values of the named settings (all of them by default), secrets included, as a key.
+
+    Caches are keyed by what their entries were built from: a copy of the resources with other
+    settings then reuses what still applies and builds what does not.
+    """
+    values = []
+    for name in names or tuple(sorted(Settings.model_fields)):
+        value = getattr(settings, name)
+        if isinstance(value, SecretStr):
+            value = value.get_secret_value()
+        values.append(repr(value))
+    return tuple(values)
+
 
 @dataclass
+class ResourceCaches:
+    """What is built on first use and shared by every copy of one set of resources."""
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    embedders: dict[tuple[str, ...], Embedder] = field(default_factory=dict)
+    catalogs: dict[tuple[str, str], SchemaCatalog] = field(default_factory=dict)
+    route_examples: dict[str, RouteExamples] = field(default_factory=dict)
+    # Verified questions never change (a correction is a new row): their terms are cached.
+    verified_terms: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict)
+    chat_models: dict[tuple[object, ...], ChatModel | None] = field(default_factory=dict)
+    reader_pools: dict[tuple[str, int, str], ConnectionPool] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Resources:
     settings: Settings
     urls: DatabaseUrls
@@ -38,64 +72,75 @@ class Resources:
     app_pool: ConnectionPool
     # Tables of the semantic model plus the restricted ones, parsed once rather than per question.
     warehouse_tables: frozenset[str]
-    _embedder: Embedder | None = None
-    _catalog: SchemaCatalog | None = None
-    _route_examples: RouteExamples | None = None
-    # Verified questions never change (a correction is a new row): their terms are cached.
-    _verified_terms: dict[int, frozenset[str]] = field(default_factory=dict)
-    _chat_models: dict[tuple[str, float | None], ChatModel | None] = field(default_factory=dict)
-    _reader_pools: dict[str, ConnectionPool] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
+    caches: ResourceCaches = field(default_factory=ResourceCaches, repr=False, compare=False)
+
+    def with_settings(self, settings: Settings | None = None, *,
+                      app_pool: ConnectionPool | None = None) -> Resources:
+        """The same users, semantic model and caches with other settings or another app pool.
+
+        What the new settings change is built anew on first use (a model client with another
+        timeout, reader pools of another size); what they do not change is reused (the
+        embedder, slow to load). `close()` on the original closes the pools of every copy; a
+        replaced `app_pool` stays its owner's to close.
+        """
+        return dataclasses.replace(self, settings=settings or self.settings,
+                                   app_pool=app_pool or self.app_pool)
 
     @property
     def embedder(self) -> Embedder:
         # Built on first use: a data-only CLI call does not pay for loading the encoder.
-        with self._lock:
-            if self._embedder is None:
-                self._embedder = build_embedder(self.settings)
-            return self._embedder
+        key = settings_key(self.settings, EMBEDDING_SETTINGS)
+        with self.caches.lock:
+            embedder = self.caches.embedders.get(key)
+            if embedder is None:
+                embedder = self.caches.embedders[key] = build_embedder(self.settings)
+            return embedder
 
     def schema_catalog(self) -> SchemaCatalog:
         """The warehouse tables with their embeddings, read once for the LLM writer's prompts."""
-        with self._lock:
-            catalog = self._catalog
+        embedder = self.embedder
+        key = (self.urls.warehouse, embedder.name)
+        with self.caches.lock:
+            catalog = self.caches.catalogs.get(key)
         if catalog is not None:
             return catalog
         with psycopg.connect(self.urls.warehouse, autocommit=True) as conn:
             tables = read_tables(conn)
-        catalog = build_catalog(tables, self.embedder)
-        with self._lock:
-            self._catalog = self._catalog or catalog
-            return self._catalog
+        catalog = build_catalog(tables, embedder)
+        with self.caches.lock:
+            return self.caches.catalogs.setdefault(key, catalog)
 
     def verified_terms(self, verified_id: int, question: str,
                        compute: Callable[[str], frozenset[str]]) -> frozenset[str]:
-        with self._lock:
-            cached = self._verified_terms.get(verified_id)
+        """The distinguishing terms of a verified question, computed once per question."""
+        key = (verified_id, question)
+        with self.caches.lock:
+            cached = self.caches.verified_terms.get(key)
         if cached is None:
             cached = compute(question)
-            with self._lock:
-                self._verified_terms[verified_id] = cached
+            with self.caches.lock:
+                self.caches.verified_terms[key] = cached
         return cached
 
     def route_examples(self) -> RouteExamples:
         """The router's example questions, embedded once."""
-        with self._lock:
-            examples = self._route_examples
+        embedder = self.embedder
+        with self.caches.lock:
+            examples = self.caches.route_examples.get(embedder.name)
         if examples is None:
-            examples = load_route_examples(self.embedder)
-            with self._lock:
-                self._route_examples = self._route_examples or examples
-        return self._route_examples or examples
+            examples = load_route_examples(embedder)
+            with self.caches.lock:
+                examples = self.caches.route_examples.setdefault(embedder.name, examples)
+        return examples
 
     def chat_model(self, variant: Variant, temperature: float | None = None) -> ChatModel | None:
         """The chat model of a variant (None offline); clients are reused across questions."""
-        key = (variant.name, temperature)
-        with self._lock:
-            if key not in self._chat_models:
-                self._chat_models[key] = build_chat_model(self.settings, variant,
-                                                          temperature=temperature)
-            return self._chat_models[key]
+        key = (settings_key(self.settings), repr(variant), temperature)
+        with self.caches.lock:
+            if key not in self.caches.chat_models:
+                self.caches.chat_models[key] = build_chat_model(self.settings, variant,
+                                                                temperature=temperature)
+            return self.caches.chat_models[key]
 
     def policy_for(self, user: User) -> Policy:
         """The guard policy of a user: the row cap and the tables their groups may read."""
@@ -112,19 +157,20 @@ class Resources:
     def reader_pool(self, user: User) -> ConnectionPool:
         """The pool of the read-only role matching the user's access profile."""
         profile = self.profile_for(user)
-        with self._lock:
-            pool = self._reader_pools.get(profile.role)
+        key = (self.urls.warehouse, self.settings.pool_max_size, profile.role)
+        with self.caches.lock:
+            pool = self.caches.reader_pools.get(key)
             if pool is None:
                 pool = _pool(database.reader_url(self.urls.warehouse, profile),
                              self.settings.pool_max_size, f"reader-{profile.role}")
-                self._reader_pools[profile.role] = pool
+                self.caches.reader_pools[key] = pool
             return pool
 
     def close(self) -> None:
-        with self._lock:
-            for pool in self._reader_pools.values():
+        with self.caches.lock:
+            for pool in self.caches.reader_pools.values():
                 pool.close()
-            self._reader_pools.clear()
+            self.caches.reader_pools.clear()
         self.app_pool.close()
 
 
@@ -168,7 +214,7 @@ def build_resources(settings: Settings, *, prepare: bool = True) -> Resources:
 
         def fetch(query: str) -> list[str]:
             try:
-                return [row[0] for row in conn.execute(query)]  # type: ignore[arg-type]
+                return [row[0] for row in conn.execute(query)]
             except psycopg.Error:
                 return []
 

@@ -9,8 +9,9 @@ import pandas as pd
 import streamlit as st
 
 from agents.app.state import may_see_page, resources_or_stop, signed_in_user
-from agents.ask.answer import Answer, answer_table, format_value, source_line
-from agents.ask.pipeline import AnswerStream
+from agents.ask.answer import Answer, answer_table, source_line
+from agents.ask.formats import format_value
+from agents.ask.stream import AnswerStream
 from agents.errors import AssistantError
 from agents.models.providers import variants
 from agents.store.query_log import record_feedback, record_preference

@@ -10,7 +10,7 @@ import streamlit as st
 
 from agents.app import workbench
 from agents.app.state import resources_or_stop, signed_in_user
-from agents.ask.answer import format_value
+from agents.ask.formats import format_value
 from agents.errors import AssistantError
 from agents.sql.verified import is_analyst
 

@@ -9,8 +9,6 @@ same rows; the data is loaded with COPY in one transaction.
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
-from datetime import date
 
 import numpy as np
 import pandas as pd
@@ -119,13 +117,6 @@ EMPLOYEE_COUNTRIES = ["France", "France", "France", "Germany", "United Kingdom",
 
 WAREHOUSE_TABLES = ["order_items", "orders", "support_tickets", "revenue_targets", "customers",
                     "products", "sales_reps", "employees"]
-
-
-@dataclass(frozen=True)
-class SeedReport:
-    seeded: bool
-    counts: dict[str, int]
-    seconds: float
 
 
 def _days(start: np.datetime64, end: np.datetime64) -> np.ndarray:
@@ -412,7 +403,3 @@ def load(conn: psycopg.Connection, tables: dict[str, pd.DataFrame]) -> dict[str,
     for name in LOAD_ORDER:
         conn.execute(sql.SQL("ANALYZE {}").format(sql.Identifier("warehouse", name)))
     return counts
-
-
-def last_data_date() -> date:
-    return date(2025, 12, 31)

@@ -4,6 +4,7 @@ table rules in one pass."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from sqlglot import exp
 
@@ -83,9 +84,12 @@ def inspect_tree(root: exp.Expr, policy: Policy) -> Verdict:
             else:
                 function_reason = reason
         elif role == _TABLE:
-            if not isinstance(node.this, exp.Identifier) or is_cte_reference(node):
+            # _role gave _TABLE to Table subclasses only; a cast, not a second isinstance per
+            # node, because the walk keeps to one dict lookup per node.
+            table = cast(exp.Table, node)
+            if not isinstance(table.this, exp.Identifier) or is_cte_reference(table):
                 continue  # table functions are checked as functions; CTEs are not tables
-            name = qualified_name(node, policy.search_path)
+            name = qualified_name(table, policy.search_path)
             tables.add(name)
             schema = name.split(".", 1)[0]
             if is_system_schema(schema):

@@ -133,9 +133,6 @@ def fake_llm() -> Iterator[object]:
 @pytest.fixture
 def llm_resources(resources: object, fake_llm: object) -> Iterator[object]:
     """The shared resources, with a model configured at the fake server (same database)."""
-    import dataclasses
-    import threading
-
     from agents.config import load_settings
 
     settings = load_settings(
@@ -144,8 +141,7 @@ def llm_resources(resources: object, fake_llm: object) -> Iterator[object]:
         # The timeout test sets its own short one.
         llm_api_key="sk-test-secret-123", llm_timeout_s=10.0, llm_max_retries=1,
     )
-    yield dataclasses.replace(resources, settings=settings, _chat_models={},  # type: ignore[type-var]
-                              _lock=threading.Lock())
+    yield resources.with_settings(settings)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

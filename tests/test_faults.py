@@ -9,7 +9,6 @@ the session's shared server is never disturbed.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import os
 import shutil
 import subprocess
@@ -241,9 +240,8 @@ def test_model_failure_on_a_documents_question_offers_the_excerpts(
     llm_resources: Any, fake_llm: Any, reply: Reply
 ) -> None:
     fake_llm.on(lambda r: True, reply)
-    resources = dataclasses.replace(
-        llm_resources, settings=llm_resources.settings.model_copy(update={"llm_timeout_s": 1.0}),
-        _chat_models={}, _lock=threading.Lock())
+    resources = llm_resources.with_settings(
+        llm_resources.settings.model_copy(update={"llm_timeout_s": 1.0}))
 
     answer = pipeline.ask(DOCS_QUESTION, "emma", resources)
 
@@ -268,41 +266,35 @@ def test_statement_timeout_names_the_limit_and_the_connection_stays_usable(
     fake_llm.on(asks_for_sql, f"```sql\n{SLOW_SQL}\n```")
     settings = llm_resources.settings.model_copy(
         update={"statement_timeout_ms": 100, "pool_max_size": 1})
-    # Pools of one connection: the statement after the timeout runs on the very same one.
-    resources = dataclasses.replace(llm_resources, settings=settings, _chat_models={},
-                                    _reader_pools={}, _lock=threading.Lock())
+    # Pools of one connection (new ones: the size is part of a pool's key): the statement after
+    # the timeout runs on the very same one.
+    resources = llm_resources.with_settings(settings)
     alice = resources.directory.get("alice")
     backend = GuardResult(allowed=True, sql="SELECT pg_backend_pid()")
-    try:
-        pool = resources.reader_pool(alice)
-        pid_before = run_query(backend, pool, statement_timeout_ms=1000, max_rows=1).rows
-        started = time.perf_counter()
+    pool = resources.reader_pool(alice)
+    pid_before = run_query(backend, pool, statement_timeout_ms=1000, max_rows=1).rows
+    started = time.perf_counter()
 
-        answer = pipeline.ask("How many orders have more than 3 items?", "alice", resources)
+    answer = pipeline.ask("How many orders have more than 3 items?", "alice", resources)
 
-        assert time.perf_counter() - started < 20
-        assert answer.error == "QueryTimeout" and answer.rows == []
-        assert "longer than the 0.1 s limit" in answer.text and "Traceback" not in answer.text
-        assert len(fake_llm.chat_requests(asks_for_sql)) == 1  # a timeout is not "repaired"
-        after = run_query(backend, pool, statement_timeout_ms=1000, max_rows=1).rows
-        assert after == pid_before
-        with pool.connection() as conn:
-            assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-        with resources.app_pool.connection() as conn:
-            logged = conn.execute("SELECT error, answer_text FROM app.query_log"
-                                  " WHERE answer_id = %s", (answer.answer_id,)).fetchone()
-        assert logged == ("QueryTimeout", answer.text)
-    finally:
-        for reader in resources._reader_pools.values():
-            reader.close()
+    assert time.perf_counter() - started < 20
+    assert answer.error == "QueryTimeout" and answer.rows == []
+    assert "longer than the 0.1 s limit" in answer.text and "Traceback" not in answer.text
+    assert len(fake_llm.chat_requests(asks_for_sql)) == 1  # a timeout is not "repaired"
+    after = run_query(backend, pool, statement_timeout_ms=1000, max_rows=1).rows
+    assert after == pid_before
+    with pool.connection() as conn:
+        assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+    with resources.app_pool.connection() as conn:
+        logged = conn.execute("SELECT error, answer_text FROM app.query_log"
+                              " WHERE answer_id = %s", (answer.answer_id,)).fetchone()
+    assert logged == ("QueryTimeout", answer.text)
 
 
 def test_a_result_over_the_row_cap_shows_the_first_rows_and_says_so(resources: Any) -> None:
     full = pipeline.ask("revenue by month", "alice", resources)
     assert full.error is None and len(full.rows) > 5 and not full.truncated
-    capped = dataclasses.replace(
-        resources, settings=resources.settings.model_copy(update={"max_rows": 5}),
-        _lock=threading.Lock())
+    capped = resources.with_settings(resources.settings.model_copy(update={"max_rows": 5}))
 
     answer = pipeline.ask("revenue by month", "alice", capped)
 
@@ -416,8 +408,8 @@ def test_feedback_is_committed_before_the_user_is_thanked(
     resources: Any, fresh_db: str, fresh_app_pool: ConnectionPool
 ) -> None:
     # A database of its own: a pending review left in the shared one would show in other tests.
-    answer = pipeline.ask(REVENUE_2018, "emma", dataclasses.replace(
-        resources, app_pool=fresh_app_pool, _lock=threading.Lock()))
+    answer = pipeline.ask(REVENUE_2018, "emma", resources.with_settings(
+        app_pool=fresh_app_pool))
     feedback_id = record_feedback(fresh_app_pool, answer.answer_id, "emma", -1,
                                   comment="wrong\x00 year \ud800")
     # When record_feedback returns (and the app says thanks), another session already sees the
@@ -433,8 +425,8 @@ def test_feedback_is_committed_before_the_user_is_thanked(
 def test_a_failed_feedback_write_is_shown_and_nothing_is_half_saved(
     resources: Any, fresh_db: str, fresh_app_pool: ConnectionPool
 ) -> None:
-    answer = pipeline.ask(REVENUE_2018, "emma", dataclasses.replace(
-        resources, app_pool=fresh_app_pool, _lock=threading.Lock()))
+    answer = pipeline.ask(REVENUE_2018, "emma", resources.with_settings(
+        app_pool=fresh_app_pool))
     assert answer.error is None
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         # The review queue cannot be written: the thumbs-down must not be saved without it.
@@ -457,7 +449,7 @@ def test_a_failed_log_write_keeps_the_answer_with_a_visible_note(
 ) -> None:
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("DROP TABLE app.query_log CASCADE")
-    broken = dataclasses.replace(resources, app_pool=fresh_app_pool, _lock=threading.Lock())
+    broken = resources.with_settings(app_pool=fresh_app_pool)
 
     answer = pipeline.ask(REVENUE_2018, "alice", broken)
 

@@ -25,16 +25,10 @@ import yaml
 from psycopg_pool import ConnectionPool
 
 from agents.config import Settings
+from agents.docs.access import load_access_rules
 from agents.docs.embeddings import Embedder
-from agents.docs.ingest import (
-    SUPPORTED,
-    IngestReport,
-    UnreadableDocument,
-    ingest_folder,
-    iter_files,
-    load_access_rules,
-    load_document,
-)
+from agents.docs.ingest import IngestReport, ingest_folder, iter_files
+from agents.docs.loaders import SUPPORTED, UnreadableDocument, load_document
 from agents.docs.retrieval import as_docs_reader
 from agents.errors import BadInput, StoreError, store_errors
 from agents.store.users import EVERYONE, User, read_yaml

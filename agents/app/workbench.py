@@ -14,7 +14,8 @@ from typing import Any
 
 import pandas as pd
 
-from agents.ask.answer import Chart, chart_for
+from agents.ask.answer import Chart
+from agents.ask.charts import chart_for
 from agents.errors import BadInput, QueryTimeout, SqlError
 from agents.resources import Resources
 from agents.sql.executor import run_query
@@ -35,7 +36,7 @@ from sql_guard import GuardResult, check
 MAX_SQL_CHARS = 20_000
 # Column names that mean "time" when the values themselves are numbers (2018, 3): chart_for
 # recognises date values by itself, not an integer year. Mirrors the chat's guess for SQL the
-# planner did not write (agents/ask/pipeline.py, _time_columns).
+# planner did not write (agents/ask/data.py, _time_columns).
 TIME_NAMES = frozenset({"month", "day", "week", "quarter", "year", "date", "mois", "annee",
                         "period", "order_month", "order_date"})
 NOT_AN_ANALYST = ("The SQL workbench is for members of the analyst group. Ask your questions in "

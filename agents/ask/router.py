@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal, TypeGuard
 
 import numpy as np
 import sqlglot
@@ -21,6 +22,7 @@ import sqlglot
 from agents.docs.embeddings import Embedder
 from agents.errors import ProviderError
 from agents.language import normalize
+from agents.messages import say
 from agents.models.prompts import load_prompt
 from agents.models.providers import ChatModel, complete_json
 from agents.sql.semantic_model import SemanticModel
@@ -73,9 +75,13 @@ SQL_SMUGGLED = re.compile(
 )
 
 
+RouteName = Literal["sql", "docs", "both", "refused"]
+ROUTES: tuple[RouteName, ...] = ("sql", "docs", "both", "refused")
+
+
 @dataclass(frozen=True)
 class Route:
-    route: str  # sql | docs | both | refused
+    route: RouteName
     reason: str
 
 
@@ -143,9 +149,6 @@ def route_question(question: str, *, has_metric: bool,
     return Route("docs", "asks about the content of documents")
 
 
-ROUTES = ("sql", "docs", "both", "refused")
-
-
 def route_with_model(question: str, model: ChatModel,
                      semantic_model: SemanticModel) -> tuple[Route, int | None]:
     """The model's route (structured output: route + reason). Raises ProviderError when the
@@ -154,12 +157,16 @@ def route_with_model(question: str, model: ChatModel,
     system, user = load_prompt("router_v1").render(metrics=metrics, question=question)
     data, tokens = complete_json(model, system, user)
     route = str(data.get("route", "")).strip().lower()
-    if route not in ROUTES:
+    if not _is_route(route):
         raise ProviderError("The model's route could not be read.", detail=repr(data)[:300])
     reason = str(data.get("reason") or "model decision")[:200]
     if route == "refused":
         reason = f"model: {reason}"
     return Route(route, reason), tokens
+
+
+def _is_route(name: str) -> TypeGuard[RouteName]:
+    return name in ROUTES
 
 
 def _is_document_question(text: str) -> bool:
@@ -179,14 +186,5 @@ def _parses_as_sql(text: str) -> bool:
 def refusal_text(reason: str, lang: str) -> str:
     """A polite refusal in the user's language that says what the assistant is for."""
     if reason == "SQL typed as a question":
-        if lang == "fr":
-            return ("Je réponds aux questions posées en langage courant et je n'exécute pas de "
-                    "SQL saisi dans la conversation. Les analystes peuvent utiliser l'atelier SQL.")
-        return ("I answer questions asked in plain language and do not run SQL typed into the "
-                "chat. Analysts can use the SQL workbench.")
-    if lang == "fr":
-        return ("Désolé, je ne peux pas vous aider sur ce point. Je réponds aux questions sur les "
-                "données de l'entreprise (chiffre d'affaires, clients, commandes, support...) et "
-                "sur ses documents internes.")
-    return ("Sorry, I can't help with that. I answer questions about the company's data "
-            "(revenue, customers, orders, support...) and its internal documents.")
+        return say("ask.refused_sql", lang)
+    return say("ask.refused", lang)

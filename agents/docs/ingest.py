@@ -5,18 +5,14 @@ its bytes and its access groups. A re-scan embeds only new or changed documents,
 chunks in one transaction, and deletes the documents that disappeared from the folder, so a
 deleted document is never cited again. Files that cannot be read are skipped with a reason.
 
-Chunking: sections follow the headings (Markdown #, HTML h1-h4, DOCX Heading styles; PDF keeps
-page numbers), then each section is cut into ~1,200-character pieces with 150 characters of
-overlap: small enough for a precise citation, large enough to hold a policy rule with its
-context; the overlap keeps a sentence cut at a boundary readable in both pieces.
+Loading is `agents.docs.loaders`, splitting `agents.docs.chunking`, access groups
+`agents.docs.access`.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import hashlib
 import queue
-import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -25,41 +21,20 @@ from pathlib import Path
 
 import numpy as np
 import psycopg
-from langchain_text_splitters import RecursiveCharacterTextSplitter
 from pgvector.psycopg import register_vector
 
+from agents.docs.access import ACL_FILE, AccessRules, load_access_rules
+from agents.docs.chunking import Chunk, split_document
 from agents.docs.embeddings import Embedder
+from agents.docs.loaders import (
+    MAX_FILE_BYTES,
+    LoadedDocument,
+    UnreadableDocument,
+    load_document,
+    too_large,
+)
+from agents.docs.text_search import ts_config
 from agents.language import detect_language
-from agents.store.users import EVERYONE, read_yaml
-
-CHUNK_SIZE = 1200
-CHUNK_OVERLAP = 150
-# Larger files are skipped with a reason, before their bytes are read: a policy or a contract
-# is far smaller, and a multi-gigabyte export dropped in the folder must not exhaust memory.
-MAX_FILE_BYTES = 50 * 1024 * 1024
-SUPPORTED = {".md", ".markdown", ".txt", ".pdf", ".docx", ".html", ".htm"}
-TS_CONFIG = {"fr": "french", "en": "english"}
-
-
-@dataclass(frozen=True)
-class Section:
-    text: str
-    heading: str | None = None
-    page: int | None = None
-
-
-@dataclass(frozen=True)
-class LoadedDocument:
-    title: str
-    sections: list[Section]
-
-
-@dataclass(frozen=True)
-class Chunk:
-    ordinal: int
-    content: str
-    section: str | None
-    page: int | None
 
 
 @dataclass
@@ -80,263 +55,9 @@ class IngestReport:
         )
 
 
-class UnreadableDocument(Exception):
-    """A file that cannot be turned into text; the message is the reason shown in the report."""
-
-
-# ---------------------------------------------------------------- loaders
-
-
-def _markdown_sections(text: str) -> tuple[str | None, list[Section]]:
-    sections: list[Section] = []
-    title = None
-    heading: str | None = None
-    buffer: list[str] = []
-    for line in text.splitlines():
-        match = re.match(r"^(#{1,4})\s+(.*\S)\s*$", line)
-        if match:
-            if "".join(buffer).strip():
-                sections.append(Section("\n".join(buffer).strip(), heading))
-            buffer = []
-            heading = match.group(2).strip()
-            if title is None and len(match.group(1)) == 1:
-                title = heading
-            continue
-        buffer.append(line)
-    if "".join(buffer).strip():
-        sections.append(Section("\n".join(buffer).strip(), heading))
-    return title, sections
-
-
-def load_markdown(path: Path) -> LoadedDocument:
-    text = _read_text(path)
-    title, sections = _markdown_sections(text)
-    return LoadedDocument(title or _title_from_name(path), sections)
-
-
-def load_text(path: Path) -> LoadedDocument:
-    text = _read_text(path)
-    lines = [line for line in text.splitlines() if line.strip()]
-    title = lines[0].strip()[:120] if lines else _title_from_name(path)
-    # Plain text often underlines headings or writes them in capitals: keep those as sections.
-    sections: list[Section] = []
-    heading: str | None = None
-    buffer: list[str] = []
-    for line in text.splitlines():
-        stripped = line.strip()
-        is_rule = bool(re.fullmatch(r"[=\-]{3,}", stripped))
-        is_heading = bool(
-            stripped
-            and len(stripped) < 80
-            and (re.match(r"^\d+(\.\d+)*[.)]?\s+\S", stripped) or stripped.isupper())
-        )
-        if is_rule:
-            continue
-        if is_heading:
-            if "".join(buffer).strip():
-                sections.append(Section("\n".join(buffer).strip(), heading))
-            buffer, heading = [], stripped
-            continue
-        buffer.append(line)
-    if "".join(buffer).strip():
-        sections.append(Section("\n".join(buffer).strip(), heading))
-    return LoadedDocument(title, sections)
-
-
-def load_pdf(path: Path) -> LoadedDocument:
-    from pypdf import PdfReader
-    from pypdf.errors import DependencyError, PdfReadError
-
-    try:
-        reader = PdfReader(str(path))
-        # A PDF restricted by an owner password only (no copying, no printing) opens in every
-        # viewer with the empty user password: read it like any other. One that needs a password
-        # to open (or a cipher this install cannot decode) is skipped with the reason.
-        if reader.is_encrypted:
-            try:
-                opened = reader.decrypt("")
-            except (DependencyError, NotImplementedError, PdfReadError):
-                opened = 0
-            if not opened:
-                raise UnreadableDocument("the PDF is encrypted (it needs a password to open)")
-        title = (reader.metadata.title if reader.metadata else None) or _title_from_name(path)
-        sections = []
-        heading: str | None = None
-        for number, page in enumerate(reader.pages, start=1):
-            text = page.extract_text() or ""
-            for line in text.splitlines():
-                stripped = line.strip()
-                if re.match(
-                    r"^(Article|ARTICLE|Section|Annex|Annexe|Schedule)\s+\S+", stripped
-                ) or re.match(r"^\d+(\.\d+)?\.?\s+[A-ZÉ][^.]{2,70}$", stripped):
-                    heading = stripped[:120]
-                    break
-            if text.strip():
-                sections.append(Section(text.strip(), heading, number))
-    except UnreadableDocument:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
-        raise UnreadableDocument(f"the PDF cannot be read ({exc})") from exc
-    return LoadedDocument(str(title), sections)
-
-
-def load_docx(path: Path) -> LoadedDocument:
-    import docx
-    from docx.opc.exceptions import PackageNotFoundError
-
-    try:
-        document = docx.Document(str(path))
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as exc:
-        raise UnreadableDocument(f"the DOCX file cannot be read ({exc})") from exc
-    except Exception as exc:  # zipfile.BadZipFile and lxml errors for corrupt files
-        raise UnreadableDocument(f"the DOCX file is corrupt ({type(exc).__name__})") from exc
-    title = document.core_properties.title or None
-    sections: list[Section] = []
-    heading: str | None = None
-    buffer: list[str] = []
-    for paragraph in document.paragraphs:
-        style = paragraph.style.name if paragraph.style is not None else ""
-        text = paragraph.text.strip()
-        if not text:
-            continue
-        if style.startswith("Heading") or style == "Title":
-            if buffer:
-                sections.append(Section("\n".join(buffer), heading))
-            buffer, heading = [], text
-            if title is None:
-                title = text
-            continue
-        buffer.append(text)
-    if buffer:
-        sections.append(Section("\n".join(buffer), heading))
-    return LoadedDocument(title or _title_from_name(path), sections)
-
-
-def load_html(path: Path) -> LoadedDocument:
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(_read_text(path), "html.parser")
-    for tag in soup(["script", "style", "nav", "header", "footer", "aside", "noscript", "form"]):
-        tag.decompose()
-    root = soup.find("main") or soup.find("article") or soup.body or soup
-    title_tag = soup.find("title")
-    h1 = root.find("h1")
-    title = (
-        (h1.get_text(" ", strip=True) if h1 else None)
-        or (title_tag.get_text(" ", strip=True) if title_tag else None)
-        or _title_from_name(path)
-    )
-    sections: list[Section] = []
-    heading: str | None = None
-    buffer: list[str] = []
-    for element in root.find_all(["h1", "h2", "h3", "h4", "p", "li", "td", "pre", "blockquote"]):
-        text = element.get_text(" ", strip=True)
-        if not text:
-            continue
-        if element.name in ("h1", "h2", "h3", "h4"):
-            if buffer:
-                sections.append(Section("\n".join(buffer), heading))
-            buffer, heading = [], text
-            continue
-        buffer.append(text)
-    if buffer:
-        sections.append(Section("\n".join(buffer), heading))
-    return LoadedDocument(title, sections)
-
-
-LOADERS: dict[str, Callable[[Path], LoadedDocument]] = {
-    ".md": load_markdown,
-    ".markdown": load_markdown,
-    ".txt": load_text,
-    ".pdf": load_pdf,
-    ".docx": load_docx,
-    ".html": load_html,
-    ".htm": load_html,
-}
-
-
-def _read_text(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
-
-
-def _title_from_name(path: Path) -> str:
-    return path.stem.replace("_", " ").replace("-", " ").strip().capitalize()
-
-
-def _too_large() -> str:
-    return f"the file is larger than the {MAX_FILE_BYTES // (1024 * 1024)} MB limit"
-
-
-def load_document(path: Path) -> LoadedDocument:
-    """Load one file, or raise UnreadableDocument with the reason it was skipped."""
-    suffix = path.suffix.lower()
-    loader = LOADERS.get(suffix)
-    if loader is None:
-        raise UnreadableDocument(f"unsupported file type {suffix or '(none)'}")
-    size = path.stat().st_size
-    if size == 0:
-        raise UnreadableDocument("the file is empty")
-    if size > MAX_FILE_BYTES:
-        raise UnreadableDocument(_too_large())
-    document = loader(path)
-    if not any(s.text.strip() for s in document.sections):
-        raise UnreadableDocument("no text could be extracted")
-    return document
-
-
-def split_document(document: LoadedDocument) -> list[Chunk]:
-    """Cut each section into overlapping pieces; every piece keeps its section and page."""
-    splitter = RecursiveCharacterTextSplitter(
-        chunk_size=CHUNK_SIZE,
-        chunk_overlap=CHUNK_OVERLAP,
-        separators=["\n\n", "\n", ". ", "; ", ", ", " ", ""],
-    )
-    chunks: list[Chunk] = []
-    for section in document.sections:
-        for piece in splitter.split_text(section.text):
-            if piece.strip():
-                chunks.append(Chunk(len(chunks), piece.strip(), section.heading, section.page))
-    return chunks
-
-
-# ---------------------------------------------------------------- access rules
-
-
-@dataclass(frozen=True)
-class AccessRules:
-    default: tuple[str, ...]
-    rules: tuple[tuple[str, tuple[str, ...]], ...]
-
-    def groups_for(self, relative_path: str) -> tuple[str, ...]:
-        for pattern, groups in self.rules:
-            if fnmatch.fnmatch(relative_path, pattern):
-                return groups
-        return self.default
-
-
-def load_access_rules(root: Path) -> AccessRules:
-    """`acl.yaml` in the ingested folder: path globs -> groups, first match wins."""
-    path = root / "acl.yaml"
-    if not path.exists():
-        return AccessRules((EVERYONE,), ())
-    data = read_yaml(path) or {}
-    default = tuple(data.get("default") or [EVERYONE])
-    rules = tuple(
-        (str(rule["pattern"]), tuple(rule.get("groups") or ())) for rule in data.get("rules") or []
-    )
-    return AccessRules(default, rules)
-
-
-# ---------------------------------------------------------------- the incremental run
-
-
 def iter_files(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
-        if path.is_file() and path.name != "acl.yaml" and not path.name.startswith("."):
+        if path.is_file() and path.name != ACL_FILE and not path.name.startswith("."):
             yield path
 
 
@@ -393,6 +114,61 @@ class _Pending:
     modified: datetime
     replaces: bool
     vectors: list[np.ndarray] = field(default_factory=list)
+
+
+@dataclass
+class _Scan:
+    """One run over a folder: the index's fingerprints before it, and the paths still there."""
+
+    root: Path
+    rules: AccessRules
+    groups_override: tuple[str, ...] | None
+    known: dict[str, str]  # stored path -> fingerprint, as indexed before this run
+    report: IngestReport
+    seen: set[str] = field(default_factory=set)
+
+    def prepare(self, path: Path, relative: str) -> _Pending | None:
+        """The file, loaded and split, if it is new or changed; None when it is unchanged
+        (counted as such) or cannot be read (skipped with the reason)."""
+        stored_path = f"{self.root.name}/{relative}"
+        try:
+            # The size limit is checked before the bytes are read for the fingerprint: a
+            # multi-gigabyte file must be skipped, not loaded into memory first.
+            status = path.stat()
+            if status.st_size > MAX_FILE_BYTES:
+                self.report.skipped.append((relative, too_large()))
+                return None
+            data = path.read_bytes()
+            modified = datetime.fromtimestamp(status.st_mtime, tz=UTC)
+        except OSError as exc:
+            self.report.skipped.append((relative, f"cannot be read ({exc.strerror})"))
+            return None
+        groups = self.groups_override or self.rules.groups_for(relative)
+        digest = fingerprint(data, groups)
+        previous = self.known.get(stored_path)
+        if previous == digest:
+            self.seen.add(stored_path)
+            self.report.unchanged += 1
+            return None
+        try:
+            document = load_document(path)
+            chunks = split_document(document)
+        except UnreadableDocument as exc:
+            self.report.skipped.append((relative, str(exc)))
+            return None
+        except Exception as exc:  # a loader bug on one odd file must not stop the folder
+            self.report.skipped.append((relative, f"could not be parsed ({type(exc).__name__})"))
+            return None
+        self.seen.add(stored_path)
+        return _Pending(stored_path, document, chunks, digest, tuple(groups), modified,
+                        replaces=previous is not None)
+
+    def gone(self) -> list[str]:
+        """The indexed documents no longer in the folder."""
+        gone = [p for p in self.known if p not in self.seen]
+        # A file that exists but failed to load keeps its previous version rather than vanishing.
+        still_present = {f"{self.root.name}/{p}" for p, _ in self.report.skipped}
+        return [p for p in gone if p not in still_present]
 
 
 class _Writer:
@@ -463,57 +239,22 @@ def ingest_folder(
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('sourced-ingest'))")
         report.rebuilt_for_model = ensure_index_model(conn, embedder)
-    rules = load_access_rules(root)
-    known = {
-        row[0]: row[1]
-        for row in conn.execute(
-            "SELECT path, content_hash FROM app.documents WHERE source_root = %s",
-            (source_root,),
-        )
-    }
+    scan = _Scan(root, load_access_rules(root), groups_override,
+                 _indexed(conn, source_root), report)
     files = list(iter_files(root))
-    seen: set[str] = set()
     writer = _Writer(conn, source_root, report)
     batch: list[_Pending] = []
     batch_chunks = 0
     try:
         for index, path in enumerate(files, start=1):
             relative = path.relative_to(root).as_posix()
-            stored_path = f"{root.name}/{relative}"
             if progress:
                 progress(index, len(files), relative)
-            try:
-                # The size limit is checked before the bytes are read for the fingerprint: a
-                # multi-gigabyte file must be skipped, not loaded into memory first.
-                status = path.stat()
-                if status.st_size > MAX_FILE_BYTES:
-                    report.skipped.append((relative, _too_large()))
-                    continue
-                data = path.read_bytes()
-                modified = datetime.fromtimestamp(status.st_mtime, tz=UTC)
-            except OSError as exc:
-                report.skipped.append((relative, f"cannot be read ({exc.strerror})"))
+            pending = scan.prepare(path, relative)
+            if pending is None:
                 continue
-            groups = groups_override or rules.groups_for(relative)
-            digest = fingerprint(data, groups)
-            previous = known.get(stored_path)
-            if previous == digest:
-                seen.add(stored_path)
-                report.unchanged += 1
-                continue
-            try:
-                document = load_document(path)
-                chunks = split_document(document)
-            except UnreadableDocument as exc:
-                report.skipped.append((relative, str(exc)))
-                continue
-            except Exception as exc:  # a loader bug on one odd file must not stop the folder
-                report.skipped.append((relative, f"could not be parsed ({type(exc).__name__})"))
-                continue
-            seen.add(stored_path)
-            batch.append(_Pending(stored_path, document, chunks, digest, tuple(groups), modified,
-                                  replaces=previous is not None))
-            batch_chunks += len(chunks)
+            batch.append(pending)
+            batch_chunks += len(pending.chunks)
             if batch_chunks >= batch_size:
                 writer.put(_embedded(batch, embedder))
                 batch, batch_chunks = [], 0
@@ -521,15 +262,23 @@ def ingest_folder(
             writer.put(_embedded(batch, embedder))
     finally:
         writer.close()
-    gone = [p for p in known if p not in seen]
-    # A file that exists but failed to load keeps its previous version rather than vanishing.
-    still_present = {f"{root.name}/{p}" for p, _ in report.skipped}
-    gone = [p for p in gone if p not in still_present]
+    gone = scan.gone()
     if gone:
         with conn.transaction():
             conn.execute("DELETE FROM app.documents WHERE path = ANY(%s)", (gone,))
         report.deleted = len(gone)
     return report
+
+
+def _indexed(conn: psycopg.Connection, source_root: str) -> dict[str, str]:
+    """The fingerprint of each document indexed from `source_root`, by stored path."""
+    return {
+        row[0]: row[1]
+        for row in conn.execute(
+            "SELECT path, content_hash FROM app.documents WHERE source_root = %s",
+            (source_root,),
+        )
+    }
 
 
 def _embedded(batch: list[_Pending], embedder: Embedder) -> list[_Pending]:
@@ -578,7 +327,7 @@ def _write_document(conn: psycopg.Connection, source_root: str, pending: _Pendin
                         language,
                         list(pending.groups),
                         vector,
-                        TS_CONFIG.get(language, "simple"),
+                        ts_config(language),
                         f"{document.title} {c.section or ''} {c.content}",
                     )
                     for c, vector in zip(chunks, pending.vectors, strict=True)

@@ -29,6 +29,7 @@ import os
 import threading
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -191,23 +192,18 @@ class UseEncoder:
         cache.used += missing.size
 
     def _encode_group(self, group: list[list[int]]) -> np.ndarray:
-        sentences = len(group)
-        lens = np.fromiter(map(len, group), dtype=np.int64, count=sentences)
-        # Layout: GAP zero rows, sentence 1, GAP zero rows, sentence 2, ..., GAP zero rows.
-        # "inner" rows are those from the first token on, whose whole window lies in the layout.
-        starts = np.zeros(sentences, dtype=np.int64)
-        np.cumsum(lens[:-1] + _GAP, out=starts[1:])
-        rows = int(starts[-1] + lens[-1] + 2 * _GAP)
-        inner = rows - 2 * _GAP
-        sentence_of = np.repeat(np.arange(sentences), lens)
-        token_rows = np.arange(int(lens.sum())) + _GAP * sentence_of  # inner row of each token
-        slots = np.zeros(rows, dtype=np.int64)  # slot 0: the zero padding row
-        cache, slots[token_rows + _GAP] = self._slots(np.fromiter(
-            (i for ids in group for i in ids), dtype=np.int64, count=token_rows.size))
-        is_pad = np.ones(inner, dtype=bool)
-        is_pad[token_rows] = False
-        inner_slots = slots[_GAP:rows - _GAP]
+        layout = _Layout.of(group)
+        slots = np.zeros(layout.rows, dtype=np.int64)  # slot 0: the zero padding row
+        cache, slots[layout.token_rows + _GAP] = self._slots(np.fromiter(
+            (i for ids in group for i in ids), dtype=np.int64, count=layout.token_rows.size))
+        convs = self._convolutions(cache, slots, layout)
+        summed = self._normalised_sums(cache, slots[_GAP:layout.rows - _GAP], convs, layout)
+        return self._head(summed, layout.flens)
 
+    def _convolutions(self, cache: _Cache, slots: np.ndarray, layout: _Layout) -> list[np.ndarray]:
+        """Each n-gram branch's output per inner row, residual included (zero on gap rows)."""
+        rows, inner = layout.rows, layout.inner
+        inner_slots = slots[_GAP:rows - _GAP]
         h_full = self._buffer("h", rows, _CNN)
         h_full[:_GAP] = 0.0
         h_full[rows - _GAP:] = 0.0
@@ -226,7 +222,7 @@ class UseEncoder:
             np.maximum(h, 0, out=h)
             np.take(cache.x[branch], inner_slots, axis=0, out=gathered)
             h += gathered
-            h[is_pad] = 0.0
+            h[layout.is_pad] = 0.0
             # Second convolution: each token's window of rows is contiguous in h_full, so the
             # windows are an overlapping view, copied out once for one matrix product.
             window = self._buffer(f"window{n}", inner, n * _CNN)
@@ -239,17 +235,22 @@ class UseEncoder:
             c2 += self._b2[branch]
             np.maximum(c2, 0, out=c2)
             c2 += h
+        return convs
 
+    def _normalised_sums(self, cache: _Cache, inner_slots: np.ndarray, convs: list[np.ndarray],
+                         layout: _Layout) -> np.ndarray:
+        """Per sentence, the sum over its tokens of the layer-normalised [embedding | conv]."""
         # Layer normalisation of [embedding | conv] per token, folded into the per-sentence sum:
         # sum_t LN(f_t) = gamma * (sum_t r_t f_t - sum_t r_t mu_t) + len * beta, r_t = 1/sigma_t.
         # Gap rows take part with a weight of 0 (cheaper than copying the token rows out).
+        sentences, sentence_of, token_rows = layout.lens.size, layout.sentence_of, layout.token_rows
         moments = cache.emb_moments[inner_slots]
         total = moments[:, 0] + sum(c @ self._ones for c in convs)
         squares = moments[:, 1] + sum(np.einsum("ij,ij->i", c, c) for c in convs)
         mu = total / self._features
         scale = 1.0 / np.sqrt(np.maximum(squares / self._features - mu * mu, 0.0) + self._eps)
-        scale[is_pad] = 0.0
-        weights = np.zeros((sentences, inner), dtype=np.float32)
+        scale[layout.is_pad] = 0.0
+        weights = np.zeros((sentences, layout.inner), dtype=np.float32)
         weights[sentence_of, token_rows] = scale[token_rows]
         # The embedding part over the micro-batch's distinct ids, not one row per token.
         unique, inverse = np.unique(inner_slots[token_rows], return_inverse=True)
@@ -261,9 +262,11 @@ class UseEncoder:
             summed[:, _DIM + branch * _CNN:_DIM + (branch + 1) * _CNN] = weights @ c2
         summed -= (weights @ mu)[:, None]
         summed *= self._ln_g
-        flens = lens.astype(np.float32)
-        summed += flens[:, None] * self._ln_b
+        summed += layout.flens[:, None] * self._ln_b
+        return summed
 
+    def _head(self, summed: np.ndarray, flens: np.ndarray) -> np.ndarray:
+        """The sentence vectors, from their token sums and their lengths."""
         mean = summed @ self._cnn_w
         mean += flens[:, None] * self._cnn_b
         mean *= np.reciprocal(np.sqrt(flens))[:, None]
@@ -278,6 +281,37 @@ class UseEncoder:
         np.tanh(z, out=z)
         z *= np.reciprocal(np.sqrt(np.clip(np.einsum("ij,ij->i", z, z), self._eps, None)))[:, None]
         return z
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where a micro-batch's tokens sit: GAP zero rows, sentence 1, GAP zero rows, sentence 2,
+    ..., GAP zero rows. "Inner" rows are those from the first token on, whose whole window lies
+    in the layout."""
+
+    lens: np.ndarray  # tokens of each sentence
+    flens: np.ndarray  # the same, as float32 for the products
+    rows: int  # rows of the whole layout, outer gaps included
+    sentence_of: np.ndarray  # the sentence of each token
+    token_rows: np.ndarray  # the inner row of each token
+    is_pad: np.ndarray  # whether each inner row is a gap row
+
+    @property
+    def inner(self) -> int:
+        return self.rows - 2 * _GAP
+
+    @staticmethod
+    def of(group: list[list[int]]) -> _Layout:
+        sentences = len(group)
+        lens = np.fromiter(map(len, group), dtype=np.int64, count=sentences)
+        starts = np.zeros(sentences, dtype=np.int64)
+        np.cumsum(lens[:-1] + _GAP, out=starts[1:])
+        rows = int(starts[-1] + lens[-1] + 2 * _GAP)
+        sentence_of = np.repeat(np.arange(sentences), lens)
+        token_rows = np.arange(int(lens.sum())) + _GAP * sentence_of
+        is_pad = np.ones(rows - 2 * _GAP, dtype=bool)
+        is_pad[token_rows] = False
+        return _Layout(lens, lens.astype(np.float32), rows, sentence_of, token_rows, is_pad)
 
 
 class _Cache:

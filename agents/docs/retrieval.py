@@ -18,6 +18,7 @@ from pgvector.psycopg import register_vector
 from psycopg import sql
 
 from agents.docs.embeddings import Embedder
+from agents.docs.text_search import ts_config
 from agents.errors import RetrievalError
 
 RRF_K = 60
@@ -91,7 +92,7 @@ def as_docs_reader(conn: psycopg.Connection, groups: frozenset[str],
         sql.SQL("SET LOCAL ROLE sourced_docs_reader"),
         sql.SQL("SELECT set_config('sourced.groups', {}, true)").format(
             sql.Literal(",".join(sorted(groups)))),
-        *(sql.SQL(statement) for statement in also),  # type: ignore[arg-type]
+        *(sql.SQL(statement) for statement in also),
     ]
     conn.execute(sql.SQL("; ").join(statements))
 
@@ -143,7 +144,7 @@ def retrieve_chunks(
         "vector": vector,
         "groups": group_list,
         "candidates": max(CANDIDATES, k * 4),
-        "ts_config": {"fr": "french", "en": "english"}.get(lang, "simple"),
+        "ts_config": ts_config(lang),
         "text": question,
         "rrf_k": RRF_K,
         # Fetched wider than k, then capped per document: the user gets several documents to

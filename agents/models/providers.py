@@ -15,7 +15,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from agents.config import Settings, Variant
 from agents.errors import ConfigError, ProviderError
@@ -160,7 +160,8 @@ class provider_errors:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
-                 tb: object) -> bool:
+                 tb: object) -> Literal[False]:
+        # Never True: a client error is let through or replaced by a ProviderError, not hidden.
         if exc is None or isinstance(exc, ProviderError):
             return False
         import openai

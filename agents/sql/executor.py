@@ -63,7 +63,7 @@ def run_query(
                         " set_config('TimeZone', 'UTC', true)",
                         (str(int(statement_timeout_ms)),),
                     )
-                    cur.execute(text, (), prepare=False)  # type: ignore[arg-type]
+                    cur.execute(text, (), prepare=False)
                     columns = [d.name for d in cur.description or []]
                     rows = cur.fetchmany(max_rows + 1) if cur.description else []
             finally:

@@ -154,7 +154,7 @@ def load_semantic_model(path: Path) -> SemanticModel:
             source=raw.get("source"),
             sql=raw.get("sql"),
             where=raw.get("where"),
-            ratio=tuple(ratio) if ratio else None,  # type: ignore[arg-type]
+            ratio=tuple(ratio) if ratio else None,
         )
     for key, metric in metrics.items():
         if metric.ratio and not all(part in metrics for part in metric.ratio):

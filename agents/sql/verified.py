@@ -25,6 +25,7 @@ from psycopg_pool import ConnectionPool
 from agents.docs.embeddings import Embedder
 from agents.errors import BadInput, GuardRejected, store_errors
 from agents.language import normalize
+from agents.messages import say
 from agents.sql.planner import Plan
 from agents.sql.semantic_model import SemanticModel
 from agents.store.users import User
@@ -55,10 +56,8 @@ class VerifiedQuery:
     similarity: float = 1.0
 
     def badge(self, lang: str) -> str:
-        day = self.created_at.date().isoformat()
-        if lang == "fr":
-            return f"Requête vérifiée par {self.created_by} le {day}"
-        return f"Verified by {self.created_by} on {day}"
+        return say("sql.verified_badge", lang, analyst=self.created_by,
+                   day=self.created_at.date().isoformat())
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,6 @@ upload rules (file names, types, sizes, groups) behind it."""
 
 from __future__ import annotations
 
-import dataclasses
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,7 @@ def docs_resources(resources: Any, seeded: str, tmp_path: Path,
     so that other tests see the demo corpus only.
     """
     settings = resources.settings.model_copy(update={"data_dir": tmp_path})
-    local = dataclasses.replace(resources, settings=settings, _lock=threading.Lock())
+    local = resources.with_settings(settings)
     monkeypatch.setattr(app_state, "shared_resources", lambda: local)
     yield local
     with psycopg.connect(seeded, autocommit=True) as conn:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from agents.ask import pipeline
-from agents.ask.answer import CitationFilter, filter_citations, passages_block, sources_from
+from agents.ask.extracts import CitationFilter, filter_citations, passages_block, sources_from
 from agents.docs.ingest import ingest_folder
 from tests.fake_openai import asks_about_documents, asks_for_route, system_text, user_text
 

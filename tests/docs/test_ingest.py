@@ -10,7 +10,9 @@ import numpy as np
 import psycopg
 import pytest
 
-from agents.docs.ingest import ingest_folder, load_document, split_document
+from agents.docs.chunking import split_document
+from agents.docs.ingest import ingest_folder
+from agents.docs.loaders import load_document
 
 DOCS = {
     "remote.md": "# Remote work\n\n## Allowance\nEmployees may work remotely two days a week.\n",

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
-import threading
 import time
 from typing import Any
 
@@ -161,9 +159,8 @@ def test_provider_failures_become_a_plain_message_with_what_works_offline(
     llm_resources: Any, fake_llm: Any, spy_executor: list[str], reply: Reply, words: str
 ) -> None:
     fake_llm.on(lambda r: True, reply)
-    resources = dataclasses.replace(
-        llm_resources, settings=llm_resources.settings.model_copy(update={"llm_timeout_s": 1.0}),
-        _chat_models={}, _lock=threading.Lock())
+    resources = llm_resources.with_settings(
+        llm_resources.settings.model_copy(update={"llm_timeout_s": 1.0}))
     started = time.perf_counter()
 
     answer = pipeline.ask(ITEMS_QUESTION, "alice", resources)

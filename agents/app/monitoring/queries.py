@@ -1,16 +1,4 @@
-"""Feedback and monitoring: how Sourced is used and where it fails, computed in SQL over the log.
-
-Every figure describes the answers *asked* in a window of calendar days (UTC), including today:
-their routes, stage latencies, guard blocks and refusals, the thumbs their users gave and the
-errors they ended with. Compare-mode preferences are counted by the day they were given.
-
-Two choices shape the numbers (and are repeated where they apply):
-- Votes: the app stores every click, so a user who clicks 👎 twice, or 👍 then 👎, has several
-  feedback rows. Only the *last* vote of each user on each answer counts.
-- A/B win rate: a tie says neither answer was better; it carries no evidence about which variant
-  is. Ties are excluded from the win rate (reported beside it) rather than counted half, which
-  would pull every variant toward 50% and narrow the interval with trials that never happened.
-  The 95% interval is Wilson's score interval, which stays inside [0, 1] and behaves at 0/n.
+"""The monitoring figures computed in SQL over the query log, feedback and A/B preferences.
 
 Functions take a psycopg connection or a pool, read inside one transaction with a statement
 timeout, and raise MonitoringError (an AssistantError with a plain message) on any database
@@ -19,63 +7,36 @@ failure, so the page never shows a traceback.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from statistics import NormalDist
-from typing import Any, Literal
+from datetime import datetime
 
-import pandas as pd
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from agents.app.monitoring.ab import VariantStats
+from agents.app.monitoring.figures import (
+    STAGE_ORDER,
+    Bucket,
+    DailyBlocks,
+    Dashboard,
+    ErrorCount,
+    RatedAnswer,
+    ReasonCount,
+    RouteCount,
+    StageLatency,
+    Summary,
+    ThumbsPoint,
+    Window,
+)
 from agents.errors import AssistantError
 
-ROUTES = ("sql", "docs", "both", "refused")
-# Pipeline order, so the latency chart reads like the question's path; unknown stages follow.
-STAGE_ORDER = ("plan", "route", "guard", "execute", "embed", "retrieve", "compose", "total")
-WINDOWS = (1, 7, 30, 90)
 DEFAULT_TIMEOUT_MS = 10_000
-Bucket = Literal["day", "week"]
 ConnOrPool = psycopg.Connection | ConnectionPool
 
 
 class MonitoringError(AssistantError):
     """The monitoring figures could not be read (database down, schema missing, too slow)."""
-
-
-# ---------------------------------------------------------------- the window
-
-
-@dataclass(frozen=True)
-class Window:
-    """`days` calendar days (UTC) ending with the day of `until` (None: up to now)."""
-
-    days: int
-    until: datetime | None = None
-
-    def __post_init__(self) -> None:
-        if self.days < 1:
-            raise ValueError("A monitoring window is at least one day.")
-        if self.until is not None and self.until.tzinfo is None:
-            raise ValueError("`until` must be timezone-aware.")
-
-    @property
-    def last_day(self) -> date:
-        return (self.until or datetime.now(UTC)).astimezone(UTC).date()
-
-    @property
-    def first_day(self) -> date:
-        return self.last_day - timedelta(days=self.days - 1)
-
-    @property
-    def start(self) -> datetime:
-        return datetime.combine(self.first_day, time(0), UTC)
-
-    def params(self, **extra: Any) -> dict[str, Any]:
-        return {"start": self.start, "until": self.until, **extra}
 
 
 def _within(column: str) -> str:
@@ -93,7 +54,7 @@ def _day(column: str) -> str:
 
 # Answers asked in the window.
 _SCOPED = f"SELECT * FROM app.query_log WHERE {_within('asked_at')}"
-# The last vote of each user on each answer of the window (see the module docstring).
+# The last vote of each user on each answer of the window (see agents.app.monitoring).
 _VOTES = (
     "SELECT DISTINCT ON (f.answer_id, f.user_name) f.answer_id, f.rating"
     " FROM app.feedback f JOIN scoped s ON s.answer_id = f.answer_id"
@@ -102,167 +63,6 @@ _VOTES = (
 # The total latency of an answer, NULL when missing or not a number (percentile_cont skips NULL).
 _TOTAL_MS = ("CASE WHEN jsonb_typeof(timings_ms -> 'total') = 'number'"
              " THEN (timings_ms -> 'total')::float8 END")
-
-
-# ---------------------------------------------------------------- results
-
-
-@dataclass(frozen=True)
-class RouteCount:
-    day: date
-    route: str
-    questions: int
-
-
-@dataclass(frozen=True)
-class StageLatency:
-    stage: str
-    samples: int
-    p50_ms: float
-    p95_ms: float
-
-
-@dataclass(frozen=True)
-class DailyBlocks:
-    day: date
-    guard_blocks: int
-    refusals: int
-
-
-@dataclass(frozen=True)
-class ReasonCount:
-    kind: str  # "guard block" | "refusal" | "bad input"
-    reason: str
-    count: int
-
-
-@dataclass(frozen=True)
-class ThumbsPoint:
-    period: date  # the day, or the Monday of the week
-    up: int
-    down: int
-
-    @property
-    def votes(self) -> int:
-        return self.up + self.down
-
-    @property
-    def rate(self) -> float | None:
-        return self.up / self.votes if self.votes else None
-
-
-@dataclass(frozen=True)
-class RatedAnswer:
-    answer_id: str
-    asked_at: datetime
-    user: str
-    question: str
-    route: str
-    variant: str | None
-    sql: str | None
-    sources: tuple[str, ...]
-    answer_text: str | None
-    thumbs_down: int
-    thumbs_up: int
-    comments: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class VariantStats:
-    variant: str
-    answers: int
-    votes: int
-    thumbs_up: int
-    wins: int
-    losses: int
-    ties: int
-    median_ms: float | None
-
-    @property
-    def thumbs_up_rate(self) -> float | None:
-        return self.thumbs_up / self.votes if self.votes else None
-
-    @property
-    def decided(self) -> int:
-        """Comparisons with a winner: the trials of the win rate (ties excluded)."""
-        return self.wins + self.losses
-
-    @property
-    def win_rate(self) -> float | None:
-        return self.wins / self.decided if self.decided else None
-
-    @property
-    def win_interval(self) -> tuple[float, float] | None:
-        return wilson_interval(self.wins, self.decided) if self.decided else None
-
-
-@dataclass(frozen=True)
-class ErrorCount:
-    kind: str
-    count: int
-
-
-@dataclass(frozen=True)
-class Summary:
-    questions: int
-    users: int
-    guard_blocks: int
-    refusals: int
-    errors: int
-    votes: int
-    thumbs_up: int
-    p50_ms: float | None
-    p95_ms: float | None
-    has_any_log: bool  # False: nothing was ever logged (the page's empty state)
-
-    @property
-    def thumbs_up_rate(self) -> float | None:
-        return self.thumbs_up / self.votes if self.votes else None
-
-
-@dataclass(frozen=True)
-class Dashboard:
-    window: Window
-    summary: Summary
-    routes: list[RouteCount]
-    latency: list[StageLatency]
-    blocks: list[DailyBlocks]
-    reasons: list[ReasonCount]
-    thumbs: list[ThumbsPoint]
-    worst: list[RatedAnswer]
-    variants: list[VariantStats]
-    errors: list[ErrorCount]
-    bucket: Bucket = "day"
-
-
-# ---------------------------------------------------------------- statistics
-
-
-def wilson_interval(successes: float, trials: float,
-                    confidence: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion `successes / trials`.
-
-    Unlike p ± z·sqrt(p(1-p)/n) it never leaves [0, 1] and does not collapse to a point at 0/n or
-    n/n, which matters for the small samples of an A/B test. With no trial at all it is the
-    whole [0, 1] (its limit as n → 0): nothing is known yet. Raises ValueError on impossible
-    counts.
-    """
-    if trials < 0 or successes < 0 or successes > trials:
-        raise ValueError(f"{successes} successes out of {trials} trials is not a proportion.")
-    if not 0 < confidence < 1:
-        raise ValueError("The confidence level is between 0 and 1.")
-    if trials == 0:
-        return (0.0, 1.0)
-    z = NormalDist().inv_cdf(0.5 + confidence / 2)
-    p = successes / trials
-    z2n = z * z / trials
-    centre = (p + z2n / 2) / (1 + z2n)
-    half = z * math.sqrt(p * (1 - p) / trials + z2n / (4 * trials)) / (1 + z2n)
-    # Rounding can leave -1e-17 at 0/n; the interval is a set of proportions.
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-# ---------------------------------------------------------------- reading
 
 
 @contextmanager
@@ -549,90 +349,3 @@ def _summary(conn: psycopg.Connection, window: Window) -> Summary:
         has_any_log=bool(row[9]),
     )
 
-
-# ---------------------------------------------------------------- frames for the page
-
-
-def _days(window: Window, seen: Sequence[date]) -> pd.DatetimeIndex:
-    """Every day of the window (a day without questions is a 0, not a gap), plus any day seen
-    past its end: a database clock ahead of ours after midnight must not lose rows."""
-    days = pd.date_range(window.first_day, window.last_day, freq="D")
-    extra = pd.DatetimeIndex([pd.Timestamp(d) for d in seen]).difference(days)
-    return days.union(extra).rename("Day")
-
-
-def routes_frame(counts: Sequence[RouteCount], window: Window) -> pd.DataFrame:
-    """Questions per day (rows, every day of the window) and route (columns, all four)."""
-    frame = pd.DataFrame(0, index=_days(window, [c.day for c in counts]), columns=list(ROUTES),
-                         dtype="int64")
-    for c in counts:
-        if c.route not in frame.columns:  # a route added later still shows up
-            frame[c.route] = 0
-        frame.loc[pd.Timestamp(c.day), c.route] += c.questions
-    return frame
-
-
-def latency_frame(stages: Sequence[StageLatency]) -> pd.DataFrame:
-    """p50 and p95 per stage, in pipeline order (the index keeps that order)."""
-    return pd.DataFrame(
-        {"p50 (ms)": [s.p50_ms for s in stages], "p95 (ms)": [s.p95_ms for s in stages],
-         "Samples": [s.samples for s in stages]},
-        index=pd.Index([s.stage for s in stages], name="Stage"),
-    )
-
-
-def blocks_frame(daily: Sequence[DailyBlocks], window: Window) -> pd.DataFrame:
-    frame = pd.DataFrame(0, index=_days(window, [d.day for d in daily]),
-                         columns=["Guard blocks", "Refusals"], dtype="int64")
-    for d in daily:
-        frame.loc[pd.Timestamp(d.day)] = [d.guard_blocks, d.refusals]
-    return frame
-
-
-def reasons_frame(reasons: Sequence[ReasonCount]) -> pd.DataFrame:
-    return pd.DataFrame({"Kind": [r.kind for r in reasons], "Reason": [r.reason for r in reasons],
-                         "Count": [r.count for r in reasons]})
-
-
-def thumbs_frame(points: Sequence[ThumbsPoint]) -> pd.DataFrame:
-    """Thumbs-up rate per period; periods without votes are left out rather than drawn as 0."""
-    return pd.DataFrame(
-        {"Thumbs-up rate": [p.rate for p in points], "Votes": [p.votes for p in points]},
-        index=pd.DatetimeIndex([pd.Timestamp(p.period) for p in points], name="Period"),
-    )
-
-
-def worst_frame(answers: Sequence[RatedAnswer]) -> pd.DataFrame:
-    # The asking user is left out: the table is for fixing answers, not for watching people.
-    return pd.DataFrame({
-        "Asked": [a.asked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M") for a in answers],
-        "Question": [a.question or "(empty question)" for a in answers],
-        "Route": [a.route for a in answers],
-        "Variant": [a.variant or "" for a in answers],
-        "Thumbs down": [a.thumbs_down for a in answers],
-        "Thumbs up": [a.thumbs_up for a in answers],
-        "SQL or sources": [a.sql or "; ".join(a.sources) for a in answers],
-        "Comments": [" | ".join(a.comments) for a in answers],
-    })
-
-
-def ab_frame(stats: Sequence[VariantStats]) -> pd.DataFrame:
-    intervals = [s.win_interval for s in stats]
-    return pd.DataFrame({
-        "Variant": [s.variant for s in stats],
-        "Answers": [s.answers for s in stats],
-        "Votes": [s.votes for s in stats],
-        "Thumbs-up rate": [s.thumbs_up_rate for s in stats],
-        "Wins": [s.wins for s in stats],
-        "Losses": [s.losses for s in stats],
-        "Ties": [s.ties for s in stats],
-        "Win rate": [s.win_rate for s in stats],
-        "95% CI low": [i[0] if i else None for i in intervals],
-        "95% CI high": [i[1] if i else None for i in intervals],
-        "Median latency (ms)": [s.median_ms for s in stats],
-    })
-
-
-def errors_frame(errors: Sequence[ErrorCount]) -> pd.DataFrame:
-    return pd.DataFrame({"Answers": [e.count for e in errors]},
-                        index=pd.Index([e.kind for e in errors], name="Error"))

@@ -1,0 +1,75 @@
+"""Document answers: the passages this user may read, answered from extracts offline or by the
+model grounded in them (its citations kept inside the retrieved sources)."""
+
+from __future__ import annotations
+
+import logging
+
+from agents.ask.answer import Source
+from agents.ask.extracts import (
+    CitationFilter,
+    extractive_answer,
+    filter_citations,
+    not_found_text,
+    passages_block,
+    sources_from,
+)
+from agents.ask.parts import MODEL_DOWN, DocsPart, keeping
+from agents.ask.turn import Turn
+from agents.errors import ProviderError
+from agents.messages import say
+from agents.models.prompts import load_prompt
+from agents.models.providers import ChatModel, stream
+
+log = logging.getLogger("sourced.ask")
+
+
+def documents_answer(turn: Turn) -> DocsPart:
+    """The retrieved sources and an answer citing them, or the one "nothing found" sentence."""
+    resources = turn.resources
+    embedder = resources.embedder
+    vector = turn.vector
+    with resources.app_pool.connection() as conn:
+        passages = turn.timed("retrieve", lambda: turn.retrieve_chunks(
+            conn, embedder, turn.question, turn.user.all_groups,
+            k=resources.settings.retrieval_k, lang=turn.lang, query_vector=vector,
+        ))
+    sources = sources_from(passages)
+    if not sources:
+        # The same sentence whether nothing matches or only what this user may not read,
+        # and no model call either way (its latency would tell the difference).
+        return DocsPart(not_found_text(turn.lang))
+    if turn.model is None:
+        return DocsPart(turn.timed("compose", lambda: extractive_answer(
+            turn.question, sources, turn.lang)), tuple(sources))
+    with keeping(DocsPart("", tuple(sources))):
+        return _grounded(turn, turn.model, sources)
+
+
+def _grounded(turn: Turn, model: ChatModel, sources: list[Source]) -> DocsPart:
+    system, user = load_prompt(model.variant.answer_prompt).render(
+        language=turn.language_name,
+        passages=passages_block(sources),
+        question=turn.question,
+    )
+    numbers = {s.number for s in sources}
+    citations = CitationFilter(numbers)
+    sink = turn.on_token
+
+    def filtered(piece: str) -> None:
+        clean = citations.feed(piece)
+        if clean and sink is not None:
+            sink(clean)
+
+    try:
+        reply = turn.timed("llm_answer", lambda: stream(model, system, user, filtered))
+    except ProviderError as exc:
+        log.warning("grounded answer unavailable: %s", exc.detail)
+        excerpts = extractive_answer(turn.question, sources, turn.lang)
+        note = say("ask.excerpts_instead", turn.lang)
+        return DocsPart(f"{note}\n\n{excerpts}", tuple(sources), MODEL_DOWN)
+    tail = citations.flush()
+    if tail and sink is not None:
+        sink(tail)
+    turn.timings.count(reply.tokens)
+    return DocsPart(filter_citations(reply.text, numbers).strip(), tuple(sources))

@@ -1,0 +1,149 @@
+"""The planner's vocabulary: every phrase of the semantic model, found in a question at once.
+
+All the model's names, synonyms and values make one compiled alternation, longest phrases
+first, so finding them in a question is a single regex scan whatever the size of the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from agents.language import normalize
+from agents.sql.semantic_model import Dimension, SemanticModel
+
+Span = tuple[int, int]
+# What a phrase can mean: (kind, key, value); kind is metric | dimension | value.
+Sense = tuple[str, str, str | None]
+
+# Everyday words that are also names in the model: they count only when written as names
+# ("US" the country, not "us"; "CA" the revenue, not "ça"; "Forecast" the product, not a
+# forecast). Product names without their "Lumen" prefix are added when they are one word.
+SPELLED_AS_NAMES: dict[str, str] = {"us": "US", "ca": "CA"}
+FILLER_WORDS = frozenset({"of", "the", "our", "a", "de", "des", "du", "la", "le", "les", "d",
+                          "l", "nos", "notre", "un", "une"})
+# Metrics before dimensions before values: deterministic whatever the hash seed.
+KIND_RANK = {"metric": 0, "dimension": 1, "value": 2}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Every phrase the planner knows, normalized, as one compiled alternation."""
+
+    # phrase -> its readings (kind, key, value), most specific first
+    entries: dict[str, tuple[Sense, ...]]
+    # Longest phrases first, so that at any position the longest known phrase wins.
+    pattern: re.Pattern[str]
+    # phrase -> how the original question must spell it (see SPELLED_AS_NAMES)
+    spelled: dict[str, re.Pattern[str]]
+
+    @property
+    def phrases(self) -> tuple[tuple[str, str, str, str | None], ...]:
+        return tuple((p, k, key, v) for p, readings in self.entries.items()
+                     for k, key, v in readings)
+
+
+@dataclass(frozen=True)
+class Match:
+    """A known phrase found in the question, with what it reads as."""
+
+    start: int
+    end: int
+    kind: str  # metric | dimension | value
+    key: str
+    value: str | None = None
+    phrase: str = ""
+    # Other readings of the same words ("France" is a region and a country): (key, value).
+    alternatives: tuple[tuple[str, str], ...] = ()
+
+
+def flat(text: str) -> str:
+    # "royaume-uni", "mid-market", "best-selling" match whether written with a hyphen or not;
+    # same length, so spans found in the flat text are spans of the normalized one.
+    return text.replace("-", " ")
+
+
+def mask(text: str, spans: Iterable[Span]) -> str:
+    """The text with the given spans blanked out, positions unchanged."""
+    chars = list(text)
+    for start, end in spans:
+        chars[start:end] = " " * (end - start)
+    return "".join(chars)
+
+
+def words_between(text: str, start: int, end: int) -> int:
+    return sum(1 for w in text[start:end].split() if w not in FILLER_WORDS)
+
+
+def _dimension_phrases(dim: Dimension, spelled: dict[str, str]) -> list[tuple[str, Sense]]:
+    """A dimension's names and values; one-word short product names join `spelled`."""
+    found: list[tuple[str, Sense]] = [
+        (phrase, ("dimension", dim.key, None))
+        for phrase in [*dim.names.values(), *(s for v in dim.synonyms.values() for s in v)]
+    ]
+    for value in dim.values:
+        found.append((value, ("value", dim.key, value)))
+        if dim.key == "product" and value.lower().startswith("lumen "):
+            short = value[6:]
+            found.append((short, ("value", dim.key, value)))
+            if " " not in short.strip():
+                spelled[normalize(short)] = short
+    for value, synonyms in dim.value_synonyms.items():
+        found.extend((phrase, ("value", dim.key, value)) for phrase in synonyms)
+    return found
+
+
+def _model_phrases(model: SemanticModel, spelled: dict[str, str]) -> list[tuple[str, Sense]]:
+    found: list[tuple[str, Sense]] = [
+        (phrase, ("metric", metric.key, None))
+        for metric in model.metrics.values()
+        for phrase in [*metric.names.values(), *(s for v in metric.synonyms.values() for s in v)]
+    ]
+    for dim in model.dimensions.values():
+        found.extend(_dimension_phrases(dim, spelled))
+    return found
+
+
+def _ordered_readings(model: SemanticModel,
+                      phrases: Sequence[tuple[str, Sense]]) -> dict[str, tuple[Sense, ...]]:
+    dim_order = {key: i for i, key in enumerate(model.dimensions)}
+    readings: dict[str, list[Sense]] = {}
+    unique = {(flat(normalize(p)), *r) for p, r in phrases if normalize(p).strip()}
+    for phrase, kind, key, value in sorted(unique):
+        readings.setdefault(phrase, []).append((kind, key, value))
+    # Among values, the model's dimension order: a region before a country of the same name.
+    return {
+        phrase: tuple(sorted(found, key=lambda r: (KIND_RANK[r[0]], dim_order.get(r[1], -1),
+                                                   r[1], r[2] or "")))
+        for phrase, found in readings.items()
+    }
+
+
+def build_vocabulary(model: SemanticModel) -> Vocabulary:
+    spelled: dict[str, str] = dict(SPELLED_AS_NAMES)
+    ordered = _ordered_readings(model, _model_phrases(model, spelled))
+    alternation = "|".join(re.escape(p) for p in sorted(ordered, key=lambda p: (-len(p), p)))
+    return Vocabulary(
+        entries=ordered,
+        pattern=re.compile(rf"(?<![a-z0-9])(?:{alternation})(?![a-z0-9])"),
+        spelled={flat(normalize(k)): re.compile(rf"(?<![A-Za-z]){re.escape(v)}(?![A-Za-z])")
+                 for k, v in spelled.items()},
+    )
+
+
+def find_phrases(text: str, question: str, vocabulary: Vocabulary,
+                 taken: Iterable[Span]) -> tuple[Match, ...]:
+    """Known phrases of the normalized text outside `taken` spans, leftmost-longest."""
+    matches: list[Match] = []
+    for m in vocabulary.pattern.finditer(flat(mask(text, taken))):
+        phrase = m.group(0)
+        spelling = vocabulary.spelled.get(phrase)
+        if spelling is not None and not spelling.search(question):
+            continue
+        readings = vocabulary.entries[phrase]
+        kind, key, value = readings[0]
+        alternatives = tuple((k2, v2) for kind2, k2, v2 in readings[1:]
+                             if kind2 == "value" and kind == "value" and v2 is not None)
+        matches.append(Match(m.start(), m.end(), kind, key, value, phrase, alternatives))
+    return tuple(matches)
