@@ -341,7 +341,7 @@ Hits = list[tuple[int, TimeHit]]  # (position in the text, hit), in the order ru
 
 def _time_hits(text: str, anchor: date, lang: str) -> tuple[Hits, list[Span]]:
     """Every rule's non-overlapping matches, and the spans they take."""
-    hits: list[tuple[int, TimeHit]] = []
+    hits: Hits = []
     taken: list[Span] = []
     for pattern, handler in RULES:
         for m in pattern.finditer(text):

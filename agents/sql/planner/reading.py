@@ -146,6 +146,7 @@ def _qualifies_the_previous(text: str, matches: Sequence[Match], i: int) -> bool
 
 
 def _mentions(text: str, matches: Sequence[Match]) -> Mentions:
+    """The matches by role; a dimension noun that introduces or qualifies is no breakdown."""
     named: list[str] = []
     counted: list[str] = []
     dimensions: dict[str, int] = {}  # key -> start, in the order written
