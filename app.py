@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from agents.app.state import may_see_page, oidc_configured, resources_or_stop
+from agents.app.signin import SignInRefused, user_from_claims
+from agents.app.state import SIGNED_IN, may_see_page, resources_or_stop, sign_in_mode_or_stop
 from agents.errors import AssistantError
 from agents.models.providers import check_connection
 
@@ -14,19 +15,22 @@ st.set_page_config(page_title="Sourced", page_icon="📊", layout="wide")
 resources = resources_or_stop()
 
 directory = resources.directory
+mode = sign_in_mode_or_stop(resources)
 with st.sidebar:
     st.title("Sourced")
     st.caption("Answers from the warehouse (with their SQL) and from documents (with sources).")
-    if oidc_configured():
+    if mode == "oidc":
         if not st.user.is_logged_in:
             st.write("Please sign in with your company account.")
             st.button("Sign in", on_click=st.login, type="primary")
             st.stop()
-        email = str(st.user.get("email") or "")
-        user = directory.by_email(email)
-        st.session_state["user_login"] = user.login
-        st.session_state["user_email"] = email
-        st.write(f"Signed in as **{user.name}** ({email})")
+        try:
+            user = user_from_claims(st.user, directory)
+        except SignInRefused as exc:
+            st.error(exc.user_message)
+            st.button("Sign out", on_click=st.logout)
+            st.stop()
+        st.write(f"Signed in as **{user.name}** ({st.user.get('email')})")
         st.button("Sign out", on_click=st.logout)
     else:
         st.badge("demo mode", color="orange")
@@ -36,6 +40,7 @@ with st.sidebar:
         user = directory.users[login]
         # Widget keys are dropped on other pages; this plain key carries the user to them.
         st.session_state["user_login"] = login
+    st.session_state[SIGNED_IN] = user
     st.write("Groups: " + ", ".join(sorted(user.all_groups)))
     if user.scope_region:
         st.write(f"Data scope: region {user.scope_region}")

@@ -19,6 +19,7 @@ from pydantic_settings import (
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 OPENAI_DEFAULT_BASE_URL = "https://api.openai.com/v1"
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
 
 
 class Variant(BaseModel):
@@ -27,6 +28,9 @@ class Variant(BaseModel):
     name: str
     model: str | None = None  # None: the main llm_model
     base_url: str | None = None  # None: the main llm_base_url
+    # The key of this variant's own endpoint; without one, only a key known to belong to that
+    # endpoint is sent (see Settings.key_for).
+    api_key: SecretStr | None = None
     sql_prompt: str = "sql_writer_v1"
     answer_prompt: str = "doc_answer_v1"
     temperature: float = Field(default=0.0, ge=0, le=2)
@@ -38,7 +42,7 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="SOURCED_",
         extra="ignore",
-        toml_file=PROJECT_ROOT / ".streamlit" / "secrets.toml",
+        toml_file=SECRETS_FILE,
     )
 
     # Databases. Unset database_url: the embedded PostgreSQL under data_dir is started on demand.
@@ -90,6 +94,9 @@ class Settings(BaseSettings):
     verified_threshold: float = Field(default=0.80, gt=0, le=1)
 
     log_json: bool = False
+    # The demo's user picker instead of sign-in: only on purpose (it is also on for the embedded
+    # demo database); never a fallback for a missing or broken [auth] section.
+    demo_mode: bool = False
 
     @classmethod
     def settings_customise_sources(
@@ -112,17 +119,32 @@ class Settings(BaseSettings):
         return f"llm:{self.llm_model}" if self.llm_enabled else "offline"
 
     def llm_key(self) -> str | None:
-        """The key sent to the model endpoint.
+        """The key sent to the main model endpoint (`llm_base_url`)."""
+        return self.key_for(self.llm_base_url)
 
-        The OpenAI key is only a fallback for OpenAI's own endpoint: a custom base URL (a vLLM box,
-        Mistral, Ollama) never silently receives it.
+    def key_for(self, base_url: str | None, variant: Variant | None = None) -> str | None:
+        """The key for one endpoint: a key goes only to the endpoint it was given for.
+
+        A variant's own `api_key` goes to its endpoint; `llm_api_key` only to `llm_base_url`;
+        the OpenAI key only to OpenAI's own endpoint. A custom base URL (a vLLM box, Mistral,
+        Ollama, an A/B variant's server) never silently receives another provider's key.
         """
-        if self.llm_api_key is not None:
+        if variant is not None and variant.api_key is not None:
+            return variant.api_key.get_secret_value()
+        target = _endpoint(base_url)
+        if self.llm_api_key is not None and target == _endpoint(self.llm_base_url):
             return self.llm_api_key.get_secret_value()
-        base = (self.llm_base_url or OPENAI_DEFAULT_BASE_URL).rstrip("/")
-        if base == OPENAI_DEFAULT_BASE_URL and self.openai_api_key is not None:
+        if self.openai_api_key is not None and target == _endpoint(None):
             return self.openai_api_key.get_secret_value()
         return None
+
+
+def _endpoint(base_url: str | None) -> str:
+    """A base URL compared as endpoints are: no trailing slash, scheme and host in lower case."""
+    url = (base_url or OPENAI_DEFAULT_BASE_URL).strip().rstrip("/")
+    scheme, sep, rest = url.partition("://")
+    host, slash, path = rest.partition("/")
+    return f"{scheme.lower()}{sep}{host.lower()}{slash}{path}"
 
 
 class _SecretsTomlSource(TomlConfigSettingsSource):

@@ -119,6 +119,7 @@ def secrets_of(settings: Settings) -> list[str]:
         secret = getattr(settings, field, None)
         if secret is not None:
             found.append(secret.get_secret_value())
+    found.extend(v.api_key.get_secret_value() for v in settings.ab_variants if v.api_key)
     for field in ("database_url", "warehouse_url"):
         secret = getattr(settings, field, None)
         if secret is not None:

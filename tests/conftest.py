@@ -52,7 +52,10 @@ def database_url(pg_server: str) -> str:
 @pytest.fixture(scope="session")
 def settings_env(database_url: str) -> Iterator[dict[str, str]]:
     """Point every Settings() of this process (CLI, app, agents) at the test database."""
-    env = {"SOURCED_DATABASE_URL": database_url, "SOURCED_STATEMENT_TIMEOUT_MS": "15000"}
+    # The test database is reached by URL, like an external one: the demo's user picker is asked
+    # for on purpose, as a deployment without sign-in would have to.
+    env = {"SOURCED_DATABASE_URL": database_url, "SOURCED_STATEMENT_TIMEOUT_MS": "15000",
+           "SOURCED_DEMO_MODE": "1"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
     for key in ("SOURCED_LLM_MODEL", "SOURCED_LLM_BASE_URL", "SOURCED_EMBED_MODEL"):

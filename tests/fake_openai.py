@@ -68,6 +68,8 @@ class FakeOpenAI:
         self.rules: list[tuple[Matcher, list[Reply]]] = []
         self.requests: list[dict[str, Any]] = []
         self.paths: list[str] = []
+        # The Authorization header of every request, as received: which key reached this server.
+        self.authorizations: list[str | None] = []
         self.embedding_dim = 64
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -129,6 +131,7 @@ class FakeOpenAI:
                 with fake._lock:
                     fake.requests.append(request)
                     fake.paths.append(self.path)
+                    fake.authorizations.append(self.headers.get("Authorization"))
                 if self.path.endswith("/embeddings"):
                     self._embeddings(request)
                 elif self.path.endswith("/chat/completions"):

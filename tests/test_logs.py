@@ -198,3 +198,19 @@ def test_noisy_loggers_are_quieted(restore_logging, capsys) -> None:
     assert logging.getLogger("sqlglot").getEffectiveLevel() == logging.ERROR
     for name in QUIET_LOGGERS:
         assert logging.getLogger(name).getEffectiveLevel() == logging.WARNING
+
+
+def test_a_secret_pasted_into_a_question_is_not_kept_in_the_query_log(resources: Any) -> None:
+    from agents.ask import pipeline
+
+    key = "sk-proj-" + "Q" * 12 + "abcdefghijklmnop"
+    question = f"revenue in 2018 password=hunter2-secret and my key {key}"
+
+    answer = pipeline.ask(question, "alice", resources)
+
+    with resources.app_pool.connection() as conn:
+        logged, text = conn.execute("SELECT question, answer_text FROM app.query_log"
+                                    " WHERE answer_id = %s", (answer.answer_id,)).fetchone()
+    assert "hunter2-secret" not in logged and key not in logged
+    assert "hunter2-secret" not in (text or "") and key not in (text or "")
+    assert logged.startswith("revenue in 2018 password=***")

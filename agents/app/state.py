@@ -2,8 +2,9 @@
 
 Resources are cached once per Streamlit process (st.cache_resource); pages never build pools,
 embedders or clients themselves. Sign-in: Streamlit's OIDC (st.login / st.user) when an [auth]
-section is configured in .streamlit/secrets.toml, else demo mode with a user picker. Either way
-the user's groups come from users.yaml, never from anything typed in the chat.
+section is configured in .streamlit/secrets.toml, else, on purpose only, demo mode with a user
+picker (agents/app/signin.py). Either way the user's groups come from users.yaml, never from
+anything typed in the chat, and a missing or broken sign-in gives no access.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import psycopg
 import streamlit as st
 
+from agents.app.signin import SignInMode, sign_in_mode
 from agents.config import load_settings
-from agents.errors import AssistantError, StoreError
+from agents.errors import AssistantError, ConfigError, StoreError
 from agents.logs import setup_logging
+from agents.messages import say
 from agents.resources import Resources, build_resources
 from agents.store.users import User
 
@@ -44,23 +47,34 @@ def resources_or_stop() -> Resources:
     st.stop()
 
 
-def oidc_configured() -> bool:
-    """True when .streamlit/secrets.toml has an [auth] section for st.login."""
+# Where app.py leaves the signed-in User for the pages of the same run.
+SIGNED_IN = "signed_in_user"
+
+
+def sign_in_mode_or_stop(resources: Resources) -> SignInMode:
+    """How people sign in; a sentence and the end of this run when sign-in cannot work."""
     try:
-        return "auth" in st.secrets
-    except Exception:  # no secrets file at all
-        return False
+        return sign_in_mode(resources.settings)
+    except ConfigError as exc:
+        st.error(exc.user_message)
+        st.stop()
 
 
 def signed_in_user(resources: Resources) -> User:
-    """The user the app runs for: set by app.py's sign-in, read by every page."""
+    """The user the app runs for, as app.py's sign-in left it; no one is assumed.
+
+    A page run on its own (tests, a deep link before sign-in) may name a demo login, which is
+    honoured in demo mode only. Anything else ends the run with "you are not signed in".
+    """
+    user = st.session_state.get(SIGNED_IN)
+    if isinstance(user, User):
+        return user
     login = st.session_state.get("user_login")
-    if isinstance(login, str) and login in resources.directory.users:
+    if (isinstance(login, str) and login in resources.directory.users
+            and sign_in_mode_or_stop(resources) == "demo"):
         return resources.directory.users[login]
-    email = st.session_state.get("user_email")
-    if isinstance(email, str) and email:
-        return resources.directory.by_email(email)
-    return resources.directory.users[sorted(resources.directory.users)[0]]
+    st.warning(say("signin.not_signed_in", "en"))
+    st.stop()
 
 
 def may_see_page(user: User, page: str) -> bool:

@@ -77,11 +77,13 @@ def build_chat_model(settings: Settings, variant: Variant | None = None, *,
         return None
     from langchain_openai import ChatOpenAI
 
+    base_url = variant.base_url or settings.llm_base_url
     try:
         client = ChatOpenAI(
             model=model,
-            base_url=variant.base_url or settings.llm_base_url,
-            api_key=settings.llm_key() or "not-needed",  # type: ignore[arg-type]
+            base_url=base_url,
+            # The key of this variant's endpoint, never the main one's (see Settings.key_for).
+            api_key=settings.key_for(base_url, variant) or "not-needed",  # type: ignore[arg-type]
             timeout=settings.llm_timeout_s,
             max_retries=settings.llm_max_retries,
             temperature=variant.temperature if temperature is None else temperature,

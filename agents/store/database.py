@@ -113,6 +113,17 @@ def _explain_start_failure(pgdata: Path, exc: Exception) -> str:
     )
 
 
+def masked_url(url: str) -> str:
+    """The URL with its password (if any) replaced by `***`, for printing."""
+    try:
+        params = conninfo_to_dict(url)
+    except psycopg.ProgrammingError:
+        return "(a database URL that cannot be parsed)"
+    if not params.get("password"):
+        return url
+    return make_conninfo("", **{**params, "password": "***"})
+
+
 def with_database(url: str, dbname: str) -> str:
     params = conninfo_to_dict(url)
     params["dbname"] = dbname

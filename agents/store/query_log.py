@@ -14,11 +14,15 @@ from psycopg.types.json import Jsonb
 from psycopg_pool import ConnectionPool
 
 from agents.errors import BadInput, StoreError, store_errors
+from agents.logs import Redactor
 
 if TYPE_CHECKING:
     from agents.ask.answer import Answer
 
 _SURROGATES = re.compile("[\ud800-\udfff]")
+# The logs' patterns (API keys, `password=...`, bearer tokens): a secret pasted into a question
+# must not be kept verbatim in the query log, which Monitoring shows to analysts.
+_REDACT = Redactor()
 
 
 def storable(text: str | None) -> str | None:
@@ -46,12 +50,13 @@ def log_answer(pool: ConnectionPool, answer: Answer) -> None:
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
                 " %s, %s)",
                 (
-                    answer.answer_id, storable(answer.user), storable(answer.question),
+                    answer.answer_id, storable(answer.user), storable(_REDACT(answer.question)),
                     answer.route, storable(answer.variant), answer.mode, storable(answer.sql),
                     answer.guard_allowed, storable(answer.guard_reason or answer.refusal_reason),
                     len(answer.rows) if answer.route in ("sql", "both") else None,
                     answer.truncated, Jsonb(answer.timings_ms), answer.tokens,
-                    storable(answer.error), answer.regenerated_from, storable(answer.text),
+                    storable(answer.error), answer.regenerated_from,
+                    storable(_REDACT(answer.text)),
                     Jsonb([s.as_json() for s in answer.sources]),
                     answer.sql_source, answer.verified_id,
                 ),

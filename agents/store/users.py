@@ -43,13 +43,18 @@ class Directory:
             raise BadInput(f"Unknown user {login!r}. Known users: {known}.")
         return user
 
-    def by_email(self, email: str) -> User:
-        """Map a signed-in e-mail to a user; unknown e-mails get the group `everyone` only."""
+    def user_with_email(self, email: str) -> User | None:
+        """The user whose `emails` hold this address (compared in lower case), if any."""
         wanted = email.strip().lower()
         for user in self.users.values():
             if wanted in (e.lower() for e in user.emails):
                 return user
-        return User(login=wanted, name=wanted)
+        return None
+
+    def by_email(self, email: str) -> User:
+        """Map a signed-in e-mail to a user; unknown e-mails get the group `everyone` only."""
+        wanted = email.strip().lower()
+        return self.user_with_email(wanted) or User(login=wanted, name=wanted)
 
 
 def yaml_error_location(path: Path, exc: yaml.YAMLError) -> str:

@@ -30,6 +30,7 @@ PROBE_SENTENCE = "How many customers signed up last year?"
 
 # The names of the checks, in the order of the report (`CHECKS` in report.py).
 CONFIGURATION = "configuration"
+SIGN_IN = "sign-in"
 DATABASE = "database"
 SERVER_VERSION = "server version"
 PGVECTOR = "pgvector"

@@ -8,11 +8,13 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from agents.app.signin import sign_in_mode
 from agents.commands.doctor.context import (
     CONFIGURATION,
     CONNECT_TIMEOUT_S,
     DOCUMENTS,
     SETUP_FIX,
+    SIGN_IN,
     WAREHOUSE_DATA,
     Check,
     Context,
@@ -37,6 +39,20 @@ def check_configuration(ctx: Context) -> Check:
                  f"{plural(len(directory.users), 'user')} in {Path(settings.users_file).name}, "
                  f"{plural(len(model.metrics), 'metric')} in "
                  f"{Path(settings.semantic_model_file).name}; mode {settings.mode}")
+
+
+def check_sign_in(ctx: Context) -> Check:
+    """How the app signs people in: OIDC, or the demo's user picker on purpose only."""
+    try:
+        mode = sign_in_mode(ctx.settings)
+    except AssistantError as exc:
+        return Check(SIGN_IN, False, exc.user_message,
+                     "Complete the [auth] section of .streamlit/secrets.toml (README: Sign-in),"
+                     " or set SOURCED_DEMO_MODE=1 for a demo on purpose.")
+    if mode == "oidc":
+        return Check(SIGN_IN, True, "OIDC ([auth] in .streamlit/secrets.toml); users by e-mail")
+    why = "SOURCED_DEMO_MODE" if ctx.settings.demo_mode else "the embedded demo database"
+    return Check(SIGN_IN, True, f"demo mode (a user picker, no sign-in), on purpose: {why}")
 
 
 def check_warehouse_data(ctx: Context) -> Check:

@@ -20,13 +20,19 @@ from agents.commands.doctor.context import (
     READER_READ_ONLY,
     READER_ROLES,
     SERVER_VERSION,
+    SIGN_IN,
     WAREHOUSE_DATA,
     Blocked,
     Check,
     Context,
     first_line,
 )
-from agents.commands.doctor.data import check_configuration, check_documents, check_warehouse_data
+from agents.commands.doctor.data import (
+    check_configuration,
+    check_documents,
+    check_sign_in,
+    check_warehouse_data,
+)
 from agents.commands.doctor.models import check_embedder, check_index_model, check_model_endpoint
 from agents.commands.doctor.readers import (
     check_docs_reader,
@@ -44,6 +50,7 @@ from agents.logs import Redactor
 
 CHECKS: list[tuple[str, Callable[[Context], Check]]] = [
     (CONFIGURATION, check_configuration),
+    (SIGN_IN, check_sign_in),
     (DATABASE, check_database),
     (SERVER_VERSION, check_server_version),
     (PGVECTOR, check_pgvector),
