@@ -98,6 +98,17 @@ class Redactor:
             text = pattern.sub(replacement, text)
         return text
 
+    def found_in(self, text: str) -> list[str]:
+        """The secret-looking values the patterns would mask in `text` (to mask their echoes)."""
+        found = []
+        for pattern, _ in _PATTERNS:
+            for match in pattern.finditer(text):
+                keep = match.groupdict().get("keep") or ""
+                value = match.group(0)[len(keep):].strip("\"' ")
+                if len(value) >= MIN_LITERAL_SECRET:
+                    found.append(value)
+        return found
+
     def value(self, value: Any) -> Any:
         """Redact strings inside an extra field (dicts, lists and tuples are walked)."""
         if isinstance(value, str):

@@ -123,12 +123,13 @@ class Resources:
         return cached
 
     def route_examples(self) -> RouteExamples:
-        """The router's example questions, embedded once."""
+        """The router's example questions, embedded once per encoder and examples: kept for
+        the process, and stored in the app database for the next processes."""
         embedder = self.embedder
         with self.caches.lock:
             examples = self.caches.route_examples.get(embedder.name)
         if examples is None:
-            examples = load_route_examples(embedder)
+            examples = load_route_examples(embedder, store=self.app_pool)
             with self.caches.lock:
                 examples = self.caches.route_examples.setdefault(embedder.name, examples)
         return examples
@@ -185,11 +186,20 @@ def _pool(url: str, max_size: int, name: str) -> ConnectionPool:
 
 def anchor_date(conn: psycopg.Connection) -> date:
     """The last date in the data: relative periods ("last year") are anchored on it."""
+    return data_dates(conn)[1]
+
+
+def data_dates(conn: psycopg.Connection) -> tuple[date | None, date]:
+    """The first and last dates in the data: relative periods ("last year") are anchored on the
+    last; a question about a period before the first is refused."""
     try:
-        row = conn.execute("SELECT max(order_date) FROM warehouse.orders").fetchone()
+        row = conn.execute(
+            "SELECT min(order_date), max(order_date) FROM warehouse.orders").fetchone()
     except psycopg.Error:
-        return date.today()
-    return row[0] if row and row[0] else date.today()
+        return None, date.today()
+    if not row or not row[1]:
+        return None, date.today()
+    return row[0], row[1]
 
 
 def prepare_database(settings: Settings, urls: DatabaseUrls, directory: Directory) -> None:
@@ -210,7 +220,7 @@ def build_resources(settings: Settings, *, prepare: bool = True) -> Resources:
     if prepare:
         prepare_database(settings, urls, directory)
     with psycopg.connect(urls.app, autocommit=True) as conn:
-        anchor = anchor_date(conn)
+        start, anchor = data_dates(conn)
 
         def fetch(query: str) -> list[str]:
             try:
@@ -225,7 +235,7 @@ def build_resources(settings: Settings, *, prepare: bool = True) -> Resources:
         urls=urls,
         directory=directory,
         model=model,
-        planning=PlanningContext(model, anchor),
+        planning=PlanningContext(model, anchor, start),
         app_pool=app_pool,
         warehouse_tables=model.tables() | frozenset(directory.restricted_tables),
     )

@@ -7,7 +7,7 @@ import importlib
 from bench.common import Figure, print_table
 
 # The benchmarks that exist so far; each module exposes run() -> list[Figure].
-BENCHES = ["bench.guard", "bench.rag", "bench.ask", "bench.load"]
+BENCHES = ["bench.guard", "bench.rag", "bench.ask", "bench.load", "bench.cli"]
 
 
 def main() -> None:

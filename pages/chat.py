@@ -8,11 +8,14 @@ from dataclasses import dataclass
 import pandas as pd
 import streamlit as st
 
+from agents.app.markup import plain_text, safe_markdown
 from agents.app.state import may_see_page, resources_or_stop, signed_in_user
-from agents.ask.answer import Answer, answer_table, source_line
+from agents.ask.answer import Answer, answer_table, shown_text, source_line
 from agents.ask.formats import format_value
 from agents.ask.stream import AnswerStream
+from agents.ask.understood import highlighted, markdown_literal
 from agents.errors import AssistantError
+from agents.messages import say
 from agents.models.providers import variants
 from agents.store.query_log import record_feedback, record_preference
 
@@ -59,8 +62,10 @@ history: list[Turn] = st.session_state.setdefault("history", [])
 def render_answer(answer: Answer, *, show_text: bool = True, actions: bool = True) -> None:
     if answer.regenerated_from:
         st.caption("↻ Regenerated answer")
+    _render_reading(answer)
     if show_text:
-        st.markdown(answer.text)
+        st.markdown(safe_markdown(shown_text(answer)))
+    _render_suggestions(answer)
     if answer.verified_by:
         st.success(f"✔ {answer.verified_by}", icon="✅")
     if answer.columns:
@@ -79,14 +84,32 @@ def render_answer(answer: Answer, *, show_text: bool = True, actions: bool = Tru
     if answer.sources:
         st.markdown("**Sources**")
         for source in answer.sources:
-            with st.expander(source_line(source, answer.lang)):
-                st.markdown(source.passage)
+            # Documents are data, not markup: no remote image or link from a passage renders.
+            with st.expander(safe_markdown(source_line(source, answer.lang))):
+                st.markdown(plain_text(source.passage))
     origin = answer.origin.capitalize() if answer.origin else ""
     variant = f" · variant {answer.variant}" if answer.variant and settings.llm_enabled else ""
     if origin or variant:
         st.caption(f"{origin}{variant} · {answer.mode}")
     if actions:
         _render_actions(answer)
+
+
+def _render_reading(answer: Answer) -> None:
+    """What a data answer understood, and the words it did not, above everything else."""
+    if answer.understood_as:
+        st.caption(say("app.understood_as", answer.lang,
+                       text=markdown_literal(answer.understood_as)))
+    if answer.not_understood:
+        st.markdown(say("app.not_understood", answer.lang,
+                        words=highlighted(answer.not_understood)))
+
+
+def _render_suggestions(answer: Answer) -> None:
+    """Close questions as buttons: a click asks it, as the sidebar's examples do."""
+    for i, suggestion in enumerate(answer.suggestions):
+        if st.button(suggestion, key=f"sug-{answer.answer_id}-{i}"):
+            st.session_state["pending"] = suggestion
 
 
 def _render_table(answer: Answer) -> None:
@@ -143,17 +166,26 @@ def _feedback(answer: Answer, rating: int, comment: str | None, corrected: str |
             " An analyst will review it." if rating < 0 else ""))
 
 
+def _stream_safely(stream: AnswerStream) -> None:
+    """The model's words as they come, made safe as a whole each time: a link or an image split
+    across two tokens must not render either."""
+    box, text = st.empty(), ""
+    for token in stream.tokens():
+        text += token
+        box.markdown(safe_markdown(text))
+
+
 def _ask_and_show(question: str, *, regenerated_from: str | None = None,
                   variant: str | None = None) -> Answer:
     """Ask; with a model the words appear as they come, then the rest of the answer."""
     stream = AnswerStream(question, user, resources, regenerated_from=regenerated_from,
                           variant=variant)
     if settings.llm_enabled:
-        st.write_stream(stream.tokens())
+        _stream_safely(stream)
         answer = stream.result()
-        render_answer(answer, show_text=False, actions=False)
         if answer.error:  # the stream showed nothing useful: show the plain message
-            st.markdown(answer.text)
+            st.markdown(safe_markdown(shown_text(answer)))
+        render_answer(answer, show_text=False, actions=False)
     else:
         with st.spinner("Looking…"):
             answer = stream.result()
@@ -189,7 +221,7 @@ def _render_compare(turn: Turn, index: int) -> None:
 
 for i, turn in enumerate(history):
     with st.chat_message("user"):
-        st.markdown(turn.question)
+        st.markdown(plain_text(turn.question))
     with st.chat_message("assistant"):
         if turn.rival is not None:
             _render_compare(turn, i)
@@ -203,14 +235,14 @@ if again_id:
     previous = next((t for t in history if t.answer.answer_id == again_id), None)
     if previous is not None:
         with st.chat_message("user"):
-            st.markdown(previous.question)
+            st.markdown(plain_text(previous.question))
         with st.chat_message("assistant"):
             answer = _ask_and_show(previous.question, regenerated_from=again_id)
             history.append(Turn(previous.question, answer))
             _render_actions(answer)
 elif question:
     with st.chat_message("user"):
-        st.markdown(question)
+        st.markdown(plain_text(question))
     with st.chat_message("assistant"):
         if compare and can_compare:
             first = _ask_and_show(question, variant=arms[0].name)

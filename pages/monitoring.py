@@ -1,6 +1,7 @@
 """Feedback and monitoring: how Sourced is used and where it fails.
 
-Layout only; every query and every frame is built in agents/app/monitoring.py.
+Layout only; every query, frame and visibility rule is in agents/app/monitoring/. Tables show
+their cells as text (no Markdown), so document titles and comments need no escaping here.
 """
 
 from __future__ import annotations
@@ -8,12 +9,18 @@ from __future__ import annotations
 import streamlit as st
 
 from agents.app import monitoring
-from agents.app.state import resources_or_stop
+from agents.app.state import may_see_page, resources_or_stop, signed_in_user
 from agents.errors import AssistantError
+from agents.messages import say
 
 st.title("Feedback and monitoring")
 
 resources = resources_or_stop()
+user = signed_in_user(resources)
+# The navigation hides this page from other groups; a direct link must not open it either.
+if not may_see_page(user, "monitoring"):
+    st.error(say("pages.monitoring_forbidden", "en"))
+    st.stop()
 
 
 def _window_label(days: int) -> str:
@@ -35,7 +42,9 @@ days = st.selectbox("Window", monitoring.WINDOWS, index=2, format_func=_window_l
 # A 90-day line of daily rates is mostly noise; weeks read better there.
 bucket: monitoring.Bucket = "week" if days > 31 else "day"
 try:
-    board = monitoring.load_dashboard(resources.app_pool, days, bucket=bucket)
+    # Sources and comments about documents this user may not read are withheld (see
+    # agents/app/monitoring/visibility.py); every count is the same for every viewer.
+    board = monitoring.load_dashboard(resources.app_pool, days, bucket=bucket, viewer=user)
 except AssistantError as exc:
     st.error(exc.user_message)
     st.stop()

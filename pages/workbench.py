@@ -9,9 +9,11 @@ from __future__ import annotations
 import streamlit as st
 
 from agents.app import workbench
+from agents.app.markup import plain_text
 from agents.app.state import resources_or_stop, signed_in_user
 from agents.ask.formats import format_value
 from agents.errors import AssistantError
+from agents.messages import say
 from agents.sql.verified import is_analyst
 
 st.title("SQL workbench")
@@ -100,12 +102,18 @@ except AssistantError as exc:
     reviews = []
 if not reviews:
     st.caption("Nothing to review.")
+# What users wrote is shown as text (plain_text): a question or comment cannot plant an
+# image or a link. Who raised a review about a document this analyst may not read, and their
+# comment, are withheld (agents/app/workbench.py).
 for review in reviews:
-    title = f"#{review.review_id} · {review.question}"
+    title = f"#{review.review_id} · {plain_text(review.question)}"
     with st.expander(title, expanded=len(reviews) <= 3):
-        st.markdown(f"Raised by **{review.proposed_by}** on {review.created_at:%Y-%m-%d %H:%M}")
+        when = f"{review.created_at:%Y-%m-%d %H:%M}"
+        st.markdown(say("pages.review_raised_by", "en", who=plain_text(review.proposed_by),
+                        when=when) if review.proposed_by
+                    else say("pages.review_raised_on", "en", when=when))
         if review.comment:
-            st.markdown(f"> {review.comment}")
+            st.markdown(f"> {plain_text(review.comment)}")
         if review.original_sql:
             st.markdown("Original SQL")
             st.code(review.original_sql, language="sql")

@@ -32,6 +32,10 @@ extract age make_date make_interval make_time make_timestamp make_timestamptz to
 date_bin justify_days justify_hours justify_interval clock_timestamp statement_timestamp
 transaction_timestamp isfinite
 """
+# They tell the reader its own role and database, nothing about anyone else's.
+_IDENTITY = """
+current_user session_user current_role current_database current_schema current_catalog
+"""
 _CASTS_AND_CONDITIONALS = """
 cast to_number coalesce nullif case row
 """
@@ -55,6 +59,7 @@ BUILTIN_FUNCTIONS: frozenset[str] = _words(
     _STRINGS,
     _DATES,
     _CASTS_AND_CONDITIONALS,
+    _IDENTITY,
     _JSON,
     "generate_series",
 )
@@ -87,6 +92,7 @@ _TYPED_CONSTRUCTS: frozenset[str] = _words(
     JustifyDays JustifyHours JustifyInterval Age Collate Bracket RowToJson
     And Or Xor Exists ArrayContainedBy JSONArrayContains JSONBContainsTopKey JSONBPathExists
     RegexpFullMatch Any All
+    CurrentUser SessionUser CurrentRole CurrentDatabase CurrentSchema CurrentCatalog
     """
 )
 

@@ -8,6 +8,7 @@ from typing import cast
 
 from sqlglot import exp
 
+from sql_guard.casts import type_refusal
 from sql_guard.functions import (
     BUILTIN_FUNCTIONS,
     function_refusal,
@@ -16,6 +17,7 @@ from sql_guard.functions import (
 )
 from sql_guard.result import Policy
 from sql_guard.series import series_refusal
+from sql_guard.sizes import SIZED_FUNCTIONS, size_refusal
 from sql_guard.statements import command_refusal, statement_refusal
 from sql_guard.tables import (
     identifier_name,
@@ -34,7 +36,7 @@ class Verdict:
 
 
 # Node roles, decided once per class so the walk is a dict lookup per node.
-_OTHER, _STATEMENT, _ANONYMOUS, _TYPED_FUNC, _TABLE = range(5)
+_OTHER, _STATEMENT, _ANONYMOUS, _TYPED_FUNC, _TABLE, _TYPE = range(6)
 _roles: dict[type, int] = {}
 
 
@@ -43,6 +45,8 @@ def _role(cls: type) -> int:
     if role is None:
         if issubclass(cls, exp.Table):
             role = _TABLE
+        elif issubclass(cls, (exp.DataType, exp.ObjectIdentifier)):
+            role = _TYPE
         elif issubclass(cls, (exp.Anonymous, exp.AnonymousAggFunc)):
             role = _ANONYMOUS
         elif issubclass(cls, exp.Func):
@@ -57,10 +61,11 @@ def inspect_tree(root: exp.Expr, policy: Policy) -> Verdict:
     """Check every node under `root` (a query node) against the rules of `policy`.
 
     In: a parsed statement and a policy. Out: a Verdict whose reason names the first refused
-    construct, preferring statement-level refusals, then functions, then system catalogs, then
-    tables; tables lists the real tables read (CTE references excluded).
+    construct, preferring statement-level refusals, then functions and types, then system
+    catalogs, then tables; tables lists the real tables read (CTE references excluded).
     """
     function_reason: str | None = None
+    type_reason: str | None = None
     series_reason: str | None = None
     catalog_reason: str | None = None
     table_reason: str | None = None
@@ -83,6 +88,8 @@ def inspect_tree(root: exp.Expr, policy: Policy) -> Verdict:
                 series_reason = series_reason or reason
             else:
                 function_reason = reason
+        elif role == _TYPE:
+            type_reason = type_reason or type_refusal(node)
         elif role == _TABLE:
             # _role gave _TABLE to Table subclasses only; a cast, not a second isinstance per
             # node, because the walk keeps to one dict lookup per node.
@@ -104,7 +111,7 @@ def inspect_tree(root: exp.Expr, policy: Policy) -> Verdict:
                 table_reason = (
                     f"uses the table {name}, which does not exist or is not available to you"
                 )
-    reason = function_reason or series_reason or catalog_reason or table_reason
+    reason = function_reason or type_reason or series_reason or catalog_reason or table_reason
     return Verdict(reason, frozenset(tables))
 
 
@@ -160,6 +167,8 @@ def _function_reason(node: exp.Expr, role: int, policy: Policy) -> tuple[str | N
     if qualifier in (None, "pg_catalog") and builtin:
         if name == "generate_series" or isinstance(node, exp.GenerateSeries):
             return series_refusal(node), True
+        if name in SIZED_FUNCTIONS or isinstance(node, (exp.Repeat, exp.Pad, exp.Format)):
+            return size_refusal(node), False
         return None, False
     if full in policy.allowed_functions or (qualifier is None and name in policy.allowed_functions):
         return None, False

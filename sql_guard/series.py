@@ -1,76 +1,25 @@
-"""Bounding generate_series: only calls whose row count literals prove small may run."""
+"""Bounding generate_series: only calls whose bounds and step prove the rows few may run.
+
+Numbers must be literals; dates may also be computed from the current date and intervals
+(see temporal.py), as in a spine of the last twelve months.
+"""
 
 from __future__ import annotations
 
 import math
-import re
-from datetime import datetime
 
 from sqlglot import exp
 
-MAX_SERIES_ROWS = 100_000
+from sql_guard.temporal import instant_range, interval_range, is_temporal_type
 
-# Shortest length of each unit in seconds, so an estimate never undercounts rows.
-_UNIT_SECONDS: dict[str, float] = {
-    "microsecond": 1e-6,
-    "millisecond": 1e-3,
-    "second": 1.0,
-    "minute": 60.0,
-    "hour": 3600.0,
-    "day": 86400.0,
-    "week": 604800.0,
-    "month": 28 * 86400.0,
-    "year": 365 * 86400.0,
-    "decade": 3650 * 86400.0,
-    "century": 36500 * 86400.0,
-    "millennium": 365000 * 86400.0,
-}
-_UNIT_ALIASES: dict[str, str] = {
-    "us": "microsecond",
-    "usec": "microsecond",
-    "usecs": "microsecond",
-    "ms": "millisecond",
-    "msec": "millisecond",
-    "msecs": "millisecond",
-    "s": "second",
-    "sec": "second",
-    "secs": "second",
-    "m": "minute",
-    "min": "minute",
-    "mins": "minute",
-    "h": "hour",
-    "hr": "hour",
-    "hrs": "hour",
-    "d": "day",
-    "w": "week",
-    "mon": "month",
-    "mons": "month",
-    "y": "year",
-    "yr": "year",
-    "yrs": "year",
-    "centuries": "century",
-    "millennia": "millennium",
-}
-_INTERVAL_PART = re.compile(r"\s*([+-]?\d+(?:\.\d+)?)\s*([a-z]+)\s*")
-_TEMPORAL_TYPES: frozenset[str] = frozenset(
-    {
-        "DATE",
-        "TIMESTAMP",
-        "TIMESTAMPTZ",
-        "TIMESTAMPLTZ",
-        "DATETIME",
-        "TIMESTAMP_S",
-        "TIMESTAMP_MS",
-        "TIMESTAMP_NS",
-    }
-)
+MAX_SERIES_ROWS = 100_000
 
 
 def series_refusal(node: exp.Expr) -> str | None:
     """Return why a generate_series call may not run, or None when it is provably small.
 
     In: a GenerateSeries node (or an Anonymous generate_series call). Out: None when its
-    arguments are literals giving at most MAX_SERIES_ROWS rows, else a refusal sentence.
+    arguments prove at most MAX_SERIES_ROWS rows, else a refusal sentence.
     """
     if isinstance(node, exp.GenerateSeries):
         args = [node.args.get("start"), node.args.get("end"), node.args.get("step")]
@@ -93,8 +42,8 @@ def series_refusal(node: exp.Expr) -> str | None:
 
 def _unbounded() -> str:
     return (
-        "calls generate_series without literal bounds and step, so its rows cannot be "
-        f"bounded to {MAX_SERIES_ROWS:,}"
+        "calls generate_series without literal bounds and step (or dates computed from "
+        f"literals and the current date), so its rows cannot be bounded to {MAX_SERIES_ROWS:,}"
     )
 
 
@@ -112,7 +61,7 @@ def _number(node: exp.Expr | None) -> float | None:
     if isinstance(node, exp.Neg):
         inner = _number(node.this)
         return None if inner is None else -inner
-    if isinstance(node, exp.Cast) and not _is_temporal_type(node.to):
+    if isinstance(node, exp.Cast) and not is_temporal_type(node.to):
         return _number(node.this)
     if isinstance(node, exp.Literal) and not node.is_string:
         try:
@@ -130,83 +79,17 @@ def _numeric_rows(start: exp.Expr, end: exp.Expr, step: exp.Expr | None) -> int 
     return _count(hi - lo, inc)
 
 
-def _is_temporal_type(to: exp.Expr | None) -> bool:
-    if not isinstance(to, exp.DataType):
-        return False
-    kind = to.this
-    return str(getattr(kind, "name", kind)).upper() in _TEMPORAL_TYPES
-
-
-def _timestamp(node: exp.Expr) -> datetime | None:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.Cast):
-        if not _is_temporal_type(node.to):
-            return None
-        node = node.this
-    elif isinstance(node, (exp.TsOrDsToDate, exp.TsOrDsToTimestamp)):
-        node = node.this
-    if not (isinstance(node, exp.Literal) and node.is_string):
-        return None
-    try:
-        parsed = datetime.fromisoformat(node.this.strip())
-    except ValueError:
-        return None
-    # Compare naive and aware values alike; offsets move the span by hours only.
-    return parsed.replace(tzinfo=None)
-
-
-def _interval_seconds(node: exp.Expr | None) -> float | None:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.Interval):
-        text = node.this.name if isinstance(node.this, exp.Literal) else None
-        unit = node.args.get("unit")
-        if text is None:
-            return None
-        if unit is not None:
-            text = f"{text} {unit.name}"
-        return _parse_interval(text)
-    if isinstance(node, exp.Cast):
-        to = node.to
-        if isinstance(to, exp.DataType) and str(getattr(to.this, "name", to.this)) == "INTERVAL":
-            node = node.this
-        else:
-            return None
-    if isinstance(node, exp.Literal) and node.is_string:
-        return _parse_interval(node.this)
-    return None
-
-
-def _parse_interval(text: str) -> float | None:
-    text = text.strip().lower()
-    pos, total = 0, 0.0
-    while pos < len(text):
-        match = _INTERVAL_PART.match(text, pos)
-        if match is None:
-            return None
-        unit = match.group(2)
-        unit = _UNIT_ALIASES.get(unit, unit)
-        if unit not in _UNIT_SECONDS and unit.endswith("s"):
-            unit = _UNIT_ALIASES.get(unit[:-1], unit[:-1])
-        seconds = _UNIT_SECONDS.get(unit)
-        if seconds is None:
-            return None
-        total += float(match.group(1)) * seconds
-        pos = match.end()
-    return total if pos else None
-
-
 def _temporal_rows(start: exp.Expr, end: exp.Expr, step: exp.Expr | None) -> int | None:
-    lo, hi = _timestamp(start), _timestamp(end)
-    if lo is None and hi is None:
+    """Rows of a series over dates: its longest possible span over its shortest step."""
+    lo = instant_range(start, untyped=True)
+    hi = instant_range(end, untyped=True)
+    length = interval_range(step, untyped=True)
+    if lo is None or hi is None or length is None:
         return None
-    # One side may be an untyped string literal that Postgres casts to the other side's type.
-    if lo is None and isinstance(start, exp.Literal) and start.is_string:
-        lo = _timestamp(exp.cast(start, "timestamp"))
-    if hi is None and isinstance(end, exp.Literal) and end.is_string:
-        hi = _timestamp(exp.cast(end, "timestamp"))
-    seconds = _interval_seconds(step)
-    if lo is None or hi is None or seconds is None:
-        return None
-    return _count((hi - lo).total_seconds(), seconds)
+    if length[0] > 0:
+        span, step_seconds = hi[1] - lo[0], length[0]
+    elif length[1] < 0:
+        span, step_seconds = lo[1] - hi[0], -length[1]
+    else:
+        return None  # a step that may be zero, or changes sign with the calendar
+    return _count(max(0.0, span), step_seconds)

@@ -84,7 +84,9 @@ def _path_table() -> list[str]:
     """The first column of the README's table headed `| path | stage |`."""
     start = README.index("| path | stage |")
     rows = README[start:].split("\n\n", 1)[0].splitlines()[2:]
-    cells = [row.split("|")[1] for row in rows]
+    # Bold rows head a package's section; they name its folder but do not list its modules.
+    cells = [cell for cell in (row.split("|")[1].strip() for row in rows)
+             if not cell.startswith("**")]
     return [p for cell in cells for p in re.findall(r"`([^`]+)`", cell)]
 
 

@@ -1,12 +1,24 @@
 """Documents: what a user may read (through the same row level security as retrieval), uploads,
-and re-indexing.
+publishing, and re-indexing.
 
-Uploads are stored under `<data_dir>/uploads/<login>/`, one folder per uploader, ingested like
-any other folder. The groups chosen for each file are written to that folder's `acl.yaml`
+Uploads are stored under `<data_dir>/uploads/<folder>/`, one folder per uploader, ingested like
+any other folder. The folder is a readable slug of the login plus a short hash of the exact
+login (`upload_folder_name`): `a+b@corp.example` and `a_b@corp.example` get two folders, and
+`../alice` is never `alice`'s. The groups of each file are written to that folder's `acl.yaml`
 (one exact-name rule per file), which ingestion already reads: a folder-wide `groups_override`
 would give every file of an uploader the groups of their latest upload. A file with no rule
 there (dropped in by hand) falls to a group no user has, so it is readable by no one rather than
-by everyone.
+by everyone. The folder's `owner` (the exact login) is kept in the same file and stamped on its
+documents (`app.documents.uploaded_by`) after every ingestion of the folder.
+
+Publishing: a curator's upload (group `curator` in users.yaml) is readable at once by the groups
+chosen. Anyone else's is readable by its uploader alone (the group `private_group(user)`, which
+`reading_groups` adds to the user's groups) until a curator publishes it: the rule keeps the
+groups asked for under `requested`, and `publish_upload` makes them the file's groups.
+
+Re-indexing scans every folder, but `reindex_for` reports only what the person may read: the
+counts come from the documents readable before and after the scan, the skipped files from the
+access rules of their folder.
 """
 
 from __future__ import annotations
@@ -21,11 +33,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import psycopg
 import yaml
 from psycopg_pool import ConnectionPool
 
 from agents.config import Settings
-from agents.docs.access import load_access_rules
+from agents.docs.access import (
+    PRIVATE_PREFIX,
+    load_access_rules,
+    private_group,
+    reading_groups,
+    upload_folder_name,
+)
 from agents.docs.embeddings import Embedder
 from agents.docs.ingest import IngestReport, ingest_folder, iter_files
 from agents.docs.loaders import SUPPORTED, UnreadableDocument, load_document
@@ -39,6 +58,9 @@ UPLOAD_TYPES = tuple(sorted(SUPPORTED))
 # The default group of an uploads folder's acl.yaml: no user is in it (see the module doc).
 UNASSIGNED_GROUP = "_unassigned_upload_"
 MAX_NAME_CHARS = 100
+# Who publishes uploads to groups (see the module doc); a group of users.yaml.
+CURATOR_GROUP = "curator"
+# The readable part of an upload folder's name; the hash that follows makes it unique.
 # acl.yaml is read, changed and rewritten; two uploads at once in one process must not lose a
 # rule. (Streamlit runs every session of the app in one process.)
 _ACL_LOCK = threading.Lock()
@@ -52,6 +74,13 @@ class DocumentInfo:
     modified_at: datetime
     chunks: int
     language: str
+    uploaded_by: str | None = None  # None: indexed from an administrator's folder
+    ingested_at: datetime | None = None
+
+    @property
+    def private(self) -> bool:
+        """An upload no curator has published yet (readable by its uploader alone)."""
+        return any(g.startswith(PRIVATE_PREFIX) for g in self.groups)
 
 
 @dataclass(frozen=True)
@@ -61,6 +90,17 @@ class UploadResult:
     groups: tuple[str, ...]
     chunks: int
     report: IngestReport
+    requested: tuple[str, ...] = ()  # the groups waiting for a curator (empty: published)
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """An upload waiting for a curator: where it is, who sent it, the groups asked for."""
+
+    folder: str
+    name: str
+    owner: str
+    requested: tuple[str, ...]
 
 
 def list_documents(pool: ConnectionPool, groups: frozenset[str]) -> list[DocumentInfo]:
@@ -69,10 +109,27 @@ def list_documents(pool: ConnectionPool, groups: frozenset[str]) -> list[Documen
             pool.connection() as conn, conn.transaction():
         as_docs_reader(conn, groups)
         rows = conn.execute(
-            "SELECT title, path, acl_groups, modified_at, chunk_count, language"
-            " FROM app.documents ORDER BY modified_at DESC, path"
+            "SELECT title, path, acl_groups, modified_at, chunk_count, language, uploaded_by,"
+            " ingested_at FROM app.documents ORDER BY modified_at DESC, path"
         ).fetchall()
-    return [DocumentInfo(r[0], r[1], tuple(r[2]), r[3], r[4], r[5]) for r in rows]
+    return [DocumentInfo(r[0], r[1], tuple(r[2]), r[3], r[4], r[5], r[6], r[7]) for r in rows]
+
+
+def readable_paths(source: psycopg.Connection | ConnectionPool,
+                   groups: frozenset[str]) -> frozenset[str]:
+    """The paths of the documents `groups` may read: the one rule (RLS, as retrieval and the
+    Documents list), for pages that show what others asked about documents.
+
+    On a caller's connection the role switch is undone (a savepoint rolled back), so the
+    caller's transaction goes on as before.
+    """
+    if isinstance(source, ConnectionPool):
+        with source.connection() as conn:
+            return readable_paths(conn, groups)
+    with source.transaction(force_rollback=True):
+        as_docs_reader(source, groups)
+        rows = source.execute("SELECT path FROM app.documents").fetchall()
+    return frozenset(r[0] for r in rows)
 
 
 def last_indexed(pool: ConnectionPool, groups: frozenset[str]) -> datetime | None:
@@ -96,10 +153,18 @@ def uploads_root(settings: Settings) -> Path:
 
 
 def upload_dir(settings: Settings, user: User) -> Path:
-    # Logins come from users.yaml or are e-mails (OIDC users missing from it): keep them to
-    # characters that are safe in a folder name.
-    name = re.sub(r"[^A-Za-z0-9@._-]+", "_", user.login).strip("._") or "user"
-    return uploads_root(settings) / name
+    return uploads_root(settings) / upload_folder_name(user.login)
+
+
+def is_curator(user: User) -> bool:
+    return CURATOR_GROUP in user.groups
+
+
+def groups_label(document: DocumentInfo) -> str:
+    """The Groups column: an unpublished upload says so instead of naming its private group."""
+    if document.private:
+        return "only you, until a curator publishes it"
+    return ", ".join(document.groups)
 
 
 def sanitize_filename(filename: str) -> str:
@@ -134,16 +199,34 @@ def _check_groups(user: User, groups: Iterable[str]) -> tuple[str, ...]:
     return chosen
 
 
-def _write_acl_rule(folder: Path, name: str, groups: tuple[str, ...] | None) -> None:
-    """Set (or, with None, remove) the groups of one file in the folder's acl.yaml."""
+def read_acl(folder: Path) -> dict[str, object]:
+    path = folder / "acl.yaml"
+    data = (read_yaml(path) or {}) if path.exists() else {}
+    return data if isinstance(data, dict) else {}
+
+
+def write_acl_rule(folder: Path, name: str, groups: tuple[str, ...] | None, *,
+                    owner: str | None = None, requested: tuple[str, ...] = ()) -> None:
+    """Set (or, with None, remove) the groups of one file in the folder's acl.yaml.
+
+    `requested`: the groups waiting for a curator's publication (kept in the rule, which
+    ingestion ignores). `owner`: the folder's uploader, kept at the top of the file.
+    """
     path = folder / "acl.yaml"
     with _ACL_LOCK:
-        data = (read_yaml(path) or {}) if path.exists() else {}
-        rules = [r for r in data.get("rules") or [] if r.get("pattern") != name]
+        data = read_acl(folder)
+        raw_rules = data.get("rules")
+        rules = [r for r in raw_rules if isinstance(r, dict) and r.get("pattern") != name] \
+            if isinstance(raw_rules, list) else []
         if groups is not None:
-            rules.append({"pattern": name, "groups": list(groups)})
+            rule: dict[str, object] = {"pattern": name, "groups": list(groups)}
+            if requested:
+                rule["requested"] = list(requested)
+            rules.append(rule)
+        content = {"owner": owner or data.get("owner"), "default": [UNASSIGNED_GROUP],
+                   "rules": rules}
         text = ("# Written by Sourced's upload page: the groups that may read each upload.\n"
-                + yaml.safe_dump({"default": [UNASSIGNED_GROUP], "rules": rules},
+                + yaml.safe_dump({k: v for k, v in content.items() if v is not None},
                                  sort_keys=False, allow_unicode=True))
         temporary = folder / f".acl-{uuid.uuid4().hex}.yaml"
         temporary.write_text(text, encoding="utf-8")
@@ -166,7 +249,8 @@ def save_upload(settings: Settings, user: User, filename: str, data: bytes,
 
     Refused with BadInput: an unsupported type, an empty file or one over UPLOAD_MAX_MB, groups
     the uploader is not in, content the loaders cannot read. A file of the same name from the
-    same uploader is replaced. Nothing is indexed here (see add_upload).
+    same uploader is replaced. Nothing is indexed here (see add_upload). Unless the uploader is
+    a curator, the file is readable by the uploader alone, `groups` waiting for a curator.
     """
     chosen = _check_groups(user, groups)
     name = sanitize_filename(filename)
@@ -191,7 +275,11 @@ def save_upload(settings: Settings, user: User, filename: str, data: bytes,
         try:
             temporary.write_bytes(data)
             _check_readable(temporary, name)
-            _write_acl_rule(folder, name, chosen)
+            if is_curator(user):
+                write_acl_rule(folder, name, chosen, owner=user.login)
+            else:
+                write_acl_rule(folder, name, (private_group(user),), owner=user.login,
+                                requested=chosen)
             os.replace(temporary, target)
         finally:
             temporary.unlink(missing_ok=True)
@@ -204,7 +292,21 @@ def save_upload(settings: Settings, user: User, filename: str, data: bytes,
 def ingest_uploads(pool: ConnectionPool, settings: Settings, embedder: Embedder,
                    user: User) -> IngestReport:
     """Bring the index in line with one uploader's folder (their acl.yaml gives the groups)."""
-    return _ingest(pool, upload_dir(settings, user), embedder)
+    folder = upload_dir(settings, user)
+    report = _ingest(pool, folder, embedder)
+    stamp_uploader(pool, folder)
+    return report
+
+
+def stamp_uploader(pool: ConnectionPool, folder: Path) -> None:
+    """Write the folder's owner on its documents (ingestion rewrites a changed row)."""
+    owner = read_acl(folder).get("owner") if folder.is_dir() else None
+    if not isinstance(owner, str):
+        return
+    with store_errors("The documents were indexed but their uploader could not be recorded; "
+                      "re-index to try again."), pool.connection() as conn:
+        conn.execute("UPDATE app.documents SET uploaded_by = %s WHERE source_root = %s"
+                     " AND uploaded_by IS DISTINCT FROM %s", (owner, str(folder), owner))
 
 
 def add_upload(pool: ConnectionPool, settings: Settings, embedder: Embedder, user: User,
@@ -222,8 +324,9 @@ def add_upload(pool: ConnectionPool, settings: Settings, embedder: Embedder, use
                       "check it."), pool.connection() as conn:
         row = conn.execute("SELECT chunk_count FROM app.documents WHERE path = %s",
                            (stored_path,)).fetchone()
+    requested = () if is_curator(user) else _check_groups(user, groups)
     return UploadResult(path, stored_path, rules.groups_for(path.name),
-                        int(row[0]) if row else 0, report)
+                        int(row[0]) if row else 0, report, requested)
 
 
 def remove_upload(pool: ConnectionPool, settings: Settings, embedder: Embedder, user: User,
@@ -234,7 +337,7 @@ def remove_upload(pool: ConnectionPool, settings: Settings, embedder: Embedder, 
     try:
         (folder / name).unlink(missing_ok=True)
         if folder.exists():
-            _write_acl_rule(folder, name, None)
+            write_acl_rule(folder, name, None)
     except OSError as exc:
         raise StoreError("The file could not be removed; please try again.",
                          detail=str(exc)) from exc
@@ -271,6 +374,7 @@ def reindex_all(pool: ConnectionPool, settings: Settings, embedder: Embedder,
                 progress(min(start + done, total), total, name)
 
         report = _ingest(pool, root, embedder, tick)
+        stamp_uploader(pool, root)
         offset += count
         combined.added += report.added
         combined.updated += report.updated
@@ -280,6 +384,48 @@ def reindex_all(pool: ConnectionPool, settings: Settings, embedder: Embedder,
         combined.rebuilt_for_model |= report.rebuilt_for_model
         combined.skipped += [(f"{root.name}/{p}", why) for p, why in report.skipped]
     return combined
+
+
+def reindex_for(pool: ConnectionPool, settings: Settings, embedder: Embedder, user: User,
+                progress: Callable[[int, int, str], None] | None = None) -> IngestReport:
+    """Re-index everything (see reindex_all); the report counts only what `user` may read.
+
+    Added, updated, deleted and unchanged compare the documents `user` may read before and
+    after the scan (a document rewritten has a new row); a skipped file counts when the access
+    rules of its folder give it one of the user's groups.
+    """
+    groups = reading_groups(user)
+    before = _readable_rows(pool, groups)
+    report = reindex_all(pool, settings, embedder, progress)
+    after = _readable_rows(pool, groups)
+    rewritten = [p for p, row in after.items() if before.get(p, (None, 0))[0] != row[0]]
+    roots = {r.name: r for r in reindex_roots(settings)}
+    return IngestReport(
+        added=sum(1 for p in rewritten if p not in before),
+        updated=sum(1 for p in rewritten if p in before),
+        deleted=sum(1 for p in before if p not in after),
+        unchanged=len(after) - len(rewritten),
+        skipped=[(name, why) for name, why in report.skipped
+                 if _may_read_skipped(roots, name, groups)],
+        chunks_embedded=sum(after[p][1] for p in rewritten),
+        rebuilt_for_model=report.rebuilt_for_model,
+    )
+
+
+def _readable_rows(pool: ConnectionPool, groups: frozenset[str]) -> dict[str, tuple[int, int]]:
+    """path -> (document_id, chunk_count) of the documents `groups` may read."""
+    with store_errors("The index state cannot be read right now; please try again."), \
+            pool.connection() as conn, conn.transaction():
+        as_docs_reader(conn, groups)
+        rows = conn.execute("SELECT path, document_id, chunk_count FROM app.documents"
+                            ).fetchall()
+    return {r[0]: (int(r[1]), int(r[2])) for r in rows}
+
+
+def _may_read_skipped(roots: dict[str, Path], name: str, groups: frozenset[str]) -> bool:
+    root_name, _, relative = name.partition("/")
+    root = roots.get(root_name)
+    return root is not None and bool(set(load_access_rules(root).groups_for(relative)) & groups)
 
 
 def _ingest(pool: ConnectionPool, root: Path, embedder: Embedder,

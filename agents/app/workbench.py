@@ -4,19 +4,25 @@ Analyst SQL gets no special path to the database: the same guard policy as the u
 questions, the same read-only reader role, row cap and statement timeout. The workbench only
 adds a place to type it. Every function converts database failures into AssistantError
 subclasses, so the page shows a sentence, never a traceback.
+
+The review queue follows the monitoring page's rule (agents/app/monitoring/visibility.py): a
+review of an answer that cited a document the analyst may not read keeps its question and SQL,
+and withholds, shown empty, who raised it and their comment, as if that document did not exist.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
 import pandas as pd
 
+from agents.app.documents import readable_paths, reading_groups
+from agents.app.monitoring.visibility import hides_a_document
 from agents.ask.answer import Chart
 from agents.ask.charts import chart_for
-from agents.errors import BadInput, QueryTimeout, SqlError
+from agents.errors import BadInput, QueryTimeout, SqlError, store_errors
 from agents.resources import Resources
 from agents.sql.executor import run_query
 from agents.sql.verified import (
@@ -142,8 +148,15 @@ def save_query(resources: Resources, user: User, question: str, sql: str) -> Ver
 
 
 def review_queue(resources: Resources, user: User) -> list[Review]:
+    """The pending reviews as `user` may see them (see the module doc)."""
     require_analyst(user)
-    return pending_reviews(resources.app_pool)
+    reviews = pending_reviews(resources.app_pool)
+    if not any(r.documents for r in reviews):
+        return reviews
+    with store_errors("The review queue cannot be read right now; please try again."):
+        readable = readable_paths(resources.app_pool, reading_groups(user))
+    return [replace(r, proposed_by="", comment=None, documents=())
+            if hides_a_document(r.documents, readable) else r for r in reviews]
 
 
 def verified_queries(resources: Resources, user: User) -> list[VerifiedQuery]:

@@ -102,6 +102,10 @@ class Answer:
     verified_by: str | None = None  # the trusted badge: "Verified by chloe on 2026-03-02"
     verified_id: int | None = None
     sql_source: str | None = None  # planner | llm | verified
+    # Data answers: what the question was read as, in the user's language, and the words
+    # nothing explained (at most 200 characters of them); None and [] for other answers.
+    understood_as: str | None = None
+    not_understood: list[str] = field(default_factory=list)
     variant: str | None = None
     regenerated_from: str | None = None
     tokens: int | None = None
@@ -127,6 +131,8 @@ class Answer:
             "error": self.error,
             "suggestions": list(self.suggestions),
             "sql_source": self.sql_source,
+            "understood_as": self.understood_as,
+            "not_understood": list(self.not_understood),
             "verified_by": self.verified_by,
             "variant": self.variant,
         }
@@ -139,6 +145,12 @@ def answer_table(answer: Answer) -> tuple[list[str], list[list[Any]]]:
     ]
     rows = [[float(v) if isinstance(v, Decimal) else v for v in row] for row in answer.rows]
     return headers, rows
+
+
+def shown_text(answer: Answer) -> str:
+    """The text for a page that shows the suggestions as buttons: without their bullet list."""
+    bullets = {f"- {s}" for s in answer.suggestions}
+    return "\n".join(line for line in answer.text.split("\n") if line not in bullets).strip()
 
 
 def source_line(source: Source, lang: str) -> str:

@@ -46,6 +46,7 @@ def compose(turn: Turn, route: RouteName, parts: Sequence[Part], failure: Failur
         refusal_reason=refusal.reason if refusal is not None else None,
         suggestions=list(data.suggestions),
         verified_by=trace.verified_by, verified_id=trace.verified_id, sql_source=trace.source,
+        understood_as=trace.understood_as, not_understood=list(trace.not_understood),
         variant=variant, regenerated_from=regenerated_from,
         tokens=turn.timings.tokens or None,
     )

@@ -11,12 +11,13 @@ from agents.ask.charts import chart_for
 from agents.ask.formats import data_sentence, result_preview
 from agents.ask.parts import MODEL_DOWN, DataPart, SqlTrace, Stopped, Table, keeping
 from agents.ask.turn import Turn
+from agents.ask.understood import close_questions, honest_lead, restated, unplaced
 from agents.errors import GuardRejected, ProviderError
 from agents.messages import say
 from agents.models.prompts import load_prompt
 from agents.models.providers import ChatModel, stream
 from agents.sql.executor import QueryResult
-from agents.sql.planner import Plan, suggestions
+from agents.sql.planner import Plan
 from agents.sql.verified import VerifiedQuery, closest_verified, mark_used
 from agents.sql.writer import (
     Example,
@@ -56,7 +57,9 @@ def data_answer(turn: Turn, plan: Plan, verified: VerifiedQuery | None) -> DataP
 
 
 def _run_plan(turn: Turn, plan: Plan) -> DataPart:
-    trace = SqlTrace(source="planner", explanation=plan.explanation)
+    trace = SqlTrace(source="planner", explanation=plan.explanation,
+                     understood_as=restated(plan, turn.resources.model) or plan.explanation,
+                     not_understood=unplaced(plan.not_understood))
     trace, verdict = _checked(turn, trace, plan.sql or "")
     period = plan.period.label if plan.period and not plan.dimensions else ""
     with keeping(DataPart("", trace)):
@@ -69,7 +72,9 @@ def _run_verified(turn: Turn, verified: VerifiedQuery) -> DataPart:
     explanation = say("ask.verified_explanation", turn.lang, badge=badge,
                       question=verified.question)
     trace = SqlTrace(source="verified", explanation=explanation,
-                     verified_id=verified.verified_id, verified_by=badge)
+                     verified_id=verified.verified_id, verified_by=badge,
+                     understood_as=say("ask.understood_verified", turn.lang,
+                                       question=verified.question))
     # Checked again at every run, not only when saved.
     trace, verdict = _checked(turn, trace, verified.sql)
     with keeping(DataPart("", trace)):
@@ -83,7 +88,10 @@ def _run_verified(turn: Turn, verified: VerifiedQuery) -> DataPart:
 
 
 def _run_writer(turn: Turn, plan: Plan, model: ChatModel) -> DataPart:
-    trace = SqlTrace(source="llm")
+    # What the offline planner could not place, though the model may have understood it.
+    trace = SqlTrace(source="llm", not_understood=unplaced(plan.not_understood),
+                     understood_as=say("ask.understood_by_model", turn.lang,
+                                       question=turn.question))
     try:
         written = _write(turn, model)
     except ProviderError as exc:
@@ -189,13 +197,16 @@ def _summarized(turn: Turn, part: DataPart, table: Table, model: ChatModel) -> D
 
 
 def _not_understood(turn: Turn, plan: Plan, trace: SqlTrace) -> DataPart:
+    """The honest answer: the words not understood, what was, and close questions that work."""
     lang = turn.lang
-    hints = suggestions(turn.resources.model, lang)
-    lead, offer = say("ask.not_understood", lang), say("ask.close_questions", lang)
-    detail = f" {plan.problem}" if plan.problem else ""
-    text = f"{lead}{detail}\n\n{offer}\n" + "\n".join(f"- {h}" for h in hints)
-    return DataPart(text, replace(trace, explanation=plan.problem), suggestions=tuple(hints),
-                    fault=Fault("not_understood"))
+    words = unplaced(plan.not_understood)
+    understood = restated(plan, turn.resources.model)
+    hints = turn.timed("plan", lambda: close_questions(plan, turn.resources.planning, lang))
+    lead, offer = honest_lead(plan, words, understood, lang), say("ask.close_questions", lang)
+    text = f"{lead}\n\n{offer}\n" + "\n".join(f"- {h}" for h in hints)
+    trace = replace(trace, explanation=plan.problem, understood_as=understood,
+                    not_understood=words)
+    return DataPart(text, trace, suggestions=tuple(hints), fault=Fault("not_understood"))
 
 
 def _guess_formats(result: QueryResult) -> dict[str, str]:

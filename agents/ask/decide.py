@@ -20,6 +20,7 @@ def decide_route(turn: Turn, plan: Plan) -> tuple[Route, VerifiedQuery | None]:
     resources = turn.resources
     route = turn.timed("route", lambda: route_question(
         turn.question, has_metric=bool(plan.metrics),
+        has_period=plan.period is not None or plan.comparison is not None,
         nearest=lambda: resources.route_examples().nearest(turn.vector)))
     if route.route == "refused":
         return route, None

@@ -16,6 +16,7 @@ from agents.ask.extracts import (
 )
 from agents.ask.parts import MODEL_DOWN, DocsPart, keeping
 from agents.ask.turn import Turn
+from agents.docs.access import reading_groups
 from agents.errors import ProviderError
 from agents.messages import say
 from agents.models.prompts import load_prompt
@@ -31,7 +32,7 @@ def documents_answer(turn: Turn) -> DocsPart:
     vector = turn.vector
     with resources.app_pool.connection() as conn:
         passages = turn.timed("retrieve", lambda: turn.retrieve_chunks(
-            conn, embedder, turn.question, turn.user.all_groups,
+            conn, embedder, turn.question, reading_groups(turn.user),
             k=resources.settings.retrieval_k, lang=turn.lang, query_vector=vector,
         ))
     sources = sources_from(passages)

@@ -31,6 +31,10 @@ class SqlTrace:
     guard_reason: str | None = None
     verified_id: int | None = None
     verified_by: str | None = None
+    # What the SQL was for, in the user's language ("Revenue by region, in 2019"), and the
+    # question's words nothing explained: kept on the trace so a failed run still shows them.
+    understood_as: str | None = None
+    not_understood: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,14 @@ def _answered(turn: Turn) -> tuple[RouteName, list[Part], Failure | None]:
         route = decided.route
         if route == "refused":
             parts.append(Refusal(refusal_text(decided.reason, turn.lang), decided.reason))
+        if route == "docs" and decided.fallback is not None:
+            # Shaped like a data question but naming no metric: the documents when one answers
+            # it, else the data branch's honest answer (or the model's SQL).
+            docs = documents_answer(turn)
+            if docs.sources:
+                parts.append(docs)
+                return route, parts, None
+            route = decided.fallback
         if route in ("sql", "both"):
             parts.append(data_answer(turn, plan, verified))
         if route in ("docs", "both"):

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     seed.add_argument("--force", action="store_true", help="reload even if already seeded")
     db = sub.add_parser("db", help="database helpers")
     db.add_argument("what", choices=["url"], help="url: print the app database URL")
+    db.add_argument("--show-password", action="store_true",
+                    help="print the password too (it is masked by default: terminals get logged)")
     ingest = sub.add_parser("ingest", help="index a folder of documents incrementally")
     ingest.add_argument("path", type=Path)
     ingest.add_argument("--groups", help="comma-separated groups for every file (else acl.yaml)")
@@ -55,11 +57,13 @@ def _parser() -> argparse.ArgumentParser:
     review.add_argument("--user", help="the analyst deciding (approve, reject)")
     review.add_argument("--sql", help="approve with this corrected SQL instead of the proposed")
     review.add_argument("--note", help="why it was rejected")
-    evaluate = sub.add_parser("eval", help="measure the offline pipeline on an evaluation set")
+    evaluate = sub.add_parser("eval", help="measure the offline pipeline on evaluation sets")
     evaluate.add_argument("what", choices=["sql", "rag"],
-                          help="sql: execution accuracy; rag: hit@1, hit@5 and MRR of retrieval")
+                          help="sql: correct / honest / confidently wrong answers; rag: hit@1, "
+                          "hit@5 and MRR of retrieval")
     evaluate.add_argument("--questions", type=Path,
-                          help="the evaluation file (default: the shipped set for <what>)")
+                          help="one evaluation file, with its per-question table (default: sql "
+                          "runs the in-model, out-of-model and holdout sets; rag its set)")
     evaluate.add_argument("--user", help="who asks (default alice; a question's own user wins)")
     sub.add_parser("doctor", help="check the database, roles, embedder, index and model "
                    "endpoint; exit 1 when something needs fixing")
@@ -103,7 +107,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
 
         return run_doctor(settings)
     if args.command == "db":
-        print(database.resolve_urls(settings).app)
+        url = database.resolve_urls(settings).app
+        print(url if args.show_password else database.masked_url(url))
         return EXIT_OK
     if args.command == "seed":
         directory = load_directory(Path(settings.users_file))
@@ -288,17 +293,22 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     # The offline pipeline is what is measured, even where the environment names a model.
     resources = build_resources(settings.model_copy(update={"llm_model": None}))
     try:
-        if args.what == "sql":
-            sql_report = evaluation.evaluate_sql(args.questions or evaluation.SQL_QUESTIONS,
-                                                 resources, args.user)
-            print(evaluation.format_sql_report(sql_report))
-        else:
+        if args.what == "rag":
             rag_report = evaluation.evaluate_rag(args.questions or evaluation.RAG_QUESTIONS,
                                                  resources, args.user)
             print(evaluation.format_rag_report(rag_report))
+            return EXIT_OK
+        if args.questions is not None:
+            sql_report = evaluation.evaluate_sql(args.questions, resources, args.user)
+            print(evaluation.format_sql_report(sql_report))
+            return EXIT_OK
+        results = evaluation.evaluate_sets(resources, args.user)
+        print(evaluation.format_sets_report(results))
     finally:
         resources.close()
-    return EXIT_OK
+    # The figures are the result, targets met or not; a question that crashed (or a gold SQL
+    # that did not run) is not a figure, and a script running the sets must notice it.
+    return EXIT_FAILED if any(r.report.failed for r in results) else EXIT_OK
 
 
 if __name__ == "__main__":  # pragma: no cover

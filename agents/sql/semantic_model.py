@@ -1,7 +1,9 @@
 """The business definitions of `seed_data/semantic_model.yaml`, read into small frozen dataclasses.
 
 The file is the single source of business truth: the planner builds SQL from it, the LLM writer
-quotes it, the app shows its definitions next to every number.
+quotes it, the app shows its definitions next to every number. Everything the offline planner
+knows about this business (names, synonyms, the verbs that imply a metric, which dimensions name
+people or things, the currency, the suggested questions) comes from here, never from its code.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from sqlglot import exp
 from agents.errors import ConfigError
 from agents.store.users import read_yaml
 
+LangWords = dict[str, tuple[str, ...]]
+
 
 @dataclass(frozen=True)
 class Source:
@@ -25,6 +29,16 @@ class Source:
     joins: tuple[str, ...]
     time: str
     time_label: dict[str, str]
+    # Verbs and participles that say how a row of this source is dated ("opened", "placed").
+    time_words: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Implied:
+    """Words that imply a metric when no metric is named: a lead ("how many") and a verb."""
+
+    verbs: tuple[str, ...]  # a trailing * makes a stem ("resolv*")
+    leads: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -38,6 +52,17 @@ class Metric:
     sql: str | None = None
     where: str | None = None
     ratio: tuple[str, str] | None = None
+    # Nouns naming what the metric counts ("orders"): after another metric they qualify it.
+    counts: tuple[str, ...] = ()
+    implied_by: tuple[Implied, ...] = ()
+    # synonym -> {lang: note}: said out loud when the metric is read through that synonym only.
+    notes: dict[str, dict[str, str]] = field(default_factory=dict)
+    # (metric, cues): this metric is meant instead of that one when a cue is in the question.
+    instead_of: tuple[str, tuple[str, ...]] | None = None
+    # (a, b): this metric is "a per b" ("revenue per order").
+    per: tuple[str, str] | None = None
+    # dimension -> values applied unless the question filters or groups by that dimension.
+    default_filters: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def name(self, lang: str) -> str:
         return self.names.get(lang) or self.names["en"]
@@ -53,6 +78,14 @@ class Dimension:
     values: tuple[str, ...] = ()
     value_synonyms: dict[str, tuple[str, ...]] = field(default_factory=dict)
     values_from: str | None = None
+    # Named things (products, people, customers): ranked or filtered by name.
+    entity: bool = False
+    # The people a "who" question ranks.
+    who: bool = False
+    # Values may be written without this prefix ("Gateway" for "Lumen Gateway").
+    strip_prefix: str | None = None
+    # value -> the rate metric that measures it ("share of orders cancelled").
+    value_rates: dict[str, str] = field(default_factory=dict)
 
     @property
     def is_time(self) -> bool:
@@ -67,6 +100,14 @@ class SemanticModel:
     sources: dict[str, Source]
     metrics: dict[str, Metric]
     dimensions: dict[str, Dimension]
+    # Amounts are in this currency; its own names are not another currency.
+    currency: str = "EUR"
+    currency_names: tuple[str, ...] = ()
+    # Everyday words that are names only when written exactly so ("US", "CA").
+    written_as: tuple[str, ...] = ()
+    # A ranking with no metric ranks by this one.
+    default_metric: str | None = None
+    suggestions: LangWords = field(default_factory=dict)
 
     def with_values(self, fetch: Callable[[str], Iterable[str]]) -> SemanticModel:
         """Fill the dimensions whose values live in the warehouse (countries, products, reps)."""
@@ -77,7 +118,7 @@ class SemanticModel:
                 dims[key] = replace(dim, values=values or dim.values)
             else:
                 dims[key] = dim
-        return SemanticModel(self.sources, self.metrics, dims)
+        return replace(self, dimensions=dims)
 
     def tables(self) -> frozenset[str]:
         """Schema-qualified tables the definitions read."""
@@ -107,11 +148,115 @@ def _synonyms(value: Any, where: str, path: Path) -> dict[str, tuple[str, ...]]:
     return {str(k): tuple(str(s) for s in (v or [])) for k, v in value.items()}
 
 
+def _words(value: Any) -> tuple[str, ...]:
+    """A list of phrases, or a {lang: [phrases]} map flattened (the planner reads both)."""
+    if isinstance(value, dict):
+        return tuple(str(w) for v in value.values() for w in (v or ()))
+    return tuple(str(w) for w in value or ())
+
+
 def _check_sql(fragment: str, where: str, path: Path) -> None:
     try:
         sqlglot.parse_one(f"SELECT {fragment}", read="postgres")
     except sqlglot.errors.ParseError as exc:
         raise ConfigError(f"{path}: {where} is not valid SQL: {str(exc).splitlines()[0]}") from exc
+
+
+def _source(key: str, raw: Any, path: Path) -> Source:
+    if not isinstance(raw, dict) or "from" not in raw or "time" not in raw:
+        raise ConfigError(f"{path}: source {key!r} needs `from` and `time`.")
+    source = Source(
+        key=key,
+        from_=str(raw["from"]),
+        joins=tuple(str(j) for j in raw.get("joins") or ()),
+        time=str(raw["time"]),
+        time_label=_lang_map(raw.get("time_label", {"en": "dated"}), f"source {key}", path),
+        time_words=_words(raw.get("time_words")),
+    )
+    _check_sql(source.time, f"source {key}.time", path)
+    return source
+
+
+def _implied(raw: Any) -> tuple[Implied, ...]:
+    return tuple(Implied(verbs=_words(item.get("verbs")), leads=_words(item.get("leads")))
+                 for item in raw or () if isinstance(item, dict))
+
+
+def _pair(value: Any) -> tuple[str, str] | None:
+    return (str(value[0]), str(value[1])) if value else None
+
+
+def _instead_of(raw: Any) -> tuple[str, tuple[str, ...]] | None:
+    if not isinstance(raw, dict) or "metric" not in raw:
+        return None
+    return str(raw["metric"]), _words(raw.get("cues"))
+
+
+def _metric(key: str, raw: Any, sources: dict[str, Source], path: Path) -> Metric:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: metric {key!r} must be a mapping.")
+    ratio = raw.get("ratio")
+    if ratio is None and (raw.get("source") not in sources or not raw.get("sql")):
+        raise ConfigError(
+            f"{path}: metric {key!r} needs `sql` and a `source` among {sorted(sources)}."
+        )
+    if raw.get("sql"):
+        _check_sql(str(raw["sql"]), f"metric {key}.sql", path)
+    return Metric(
+        key=key,
+        names=_lang_map(raw.get("names"), f"metric {key}.names", path),
+        synonyms=_synonyms(raw.get("synonyms"), f"metric {key}", path),
+        definition=_lang_map(raw.get("definition"), f"metric {key}.definition", path),
+        format=str(raw.get("format", "number")),
+        source=raw.get("source"),
+        sql=raw.get("sql"),
+        where=raw.get("where"),
+        ratio=_pair(ratio),
+        counts=_words(raw.get("counts")),
+        implied_by=_implied(raw.get("implied_by")),
+        notes={str(k): {str(lk): str(lv) for lk, lv in v.items()}
+               for k, v in (raw.get("notes") or {}).items()},
+        instead_of=_instead_of(raw.get("instead_of")),
+        per=_pair(raw.get("per")),
+        default_filters={str(k): _words(v) for k, v in (raw.get("default_filters") or {}).items()},
+    )
+
+
+def _dimension(key: str, raw: Any, path: Path) -> Dimension:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: dimension {key!r} must be a mapping.")
+    columns = raw.get("column") or {}
+    if raw.get("kind") != "time" and not columns:
+        raise ConfigError(f"{path}: dimension {key!r} needs `column` per source.")
+    return Dimension(
+        key=key,
+        names=_lang_map(raw.get("names"), f"dimension {key}.names", path),
+        synonyms=_synonyms(raw.get("synonyms"), f"dimension {key}", path),
+        columns={str(k): str(v) for k, v in columns.items()},
+        grain=raw.get("grain") if raw.get("kind") == "time" else None,
+        values=tuple(str(v) for v in raw.get("values") or ()),
+        value_synonyms={
+            str(k): tuple(str(s) for s in v or ())
+            for k, v in (raw.get("value_synonyms") or {}).items()
+        },
+        values_from=raw.get("values_from"),
+        entity=bool(raw.get("entity")),
+        who=bool(raw.get("who")),
+        strip_prefix=raw.get("strip_prefix"),
+        value_rates={str(k): str(v) for k, v in (raw.get("value_rates") or {}).items()},
+    )
+
+
+def _check_references(model: SemanticModel, path: Path) -> None:
+    keys = model.metrics
+    for key, metric in keys.items():
+        named = [*(metric.ratio or ()), *(metric.per or ()),
+                 *((metric.instead_of[0],) if metric.instead_of else ())]
+        if not all(part in keys for part in named):
+            raise ConfigError(f"{path}: metric {key!r} refers to unknown metrics.")
+    rates = [m for d in model.dimensions.values() for m in d.value_rates.values()]
+    if model.default_metric not in (None, *keys) or not all(m in keys for m in rates):
+        raise ConfigError(f"{path}: `default_metric` or a `value_rates` entry is unknown.")
 
 
 def load_semantic_model(path: Path) -> SemanticModel:
@@ -122,61 +267,17 @@ def load_semantic_model(path: Path) -> SemanticModel:
     for section in ("sources", "metrics", "dimensions"):
         if not isinstance(data.get(section), dict):
             raise ConfigError(f"{path}: missing or malformed `{section}:` section.")
-    sources = {}
-    for key, raw in data["sources"].items():
-        if not isinstance(raw, dict) or "from" not in raw or "time" not in raw:
-            raise ConfigError(f"{path}: source {key!r} needs `from` and `time`.")
-        sources[key] = Source(
-            key=key,
-            from_=str(raw["from"]),
-            joins=tuple(str(j) for j in raw.get("joins") or ()),
-            time=str(raw["time"]),
-            time_label=_lang_map(raw.get("time_label", {"en": "dated"}), f"source {key}", path),
-        )
-        _check_sql(sources[key].time, f"source {key}.time", path)
-    metrics = {}
-    for key, raw in data["metrics"].items():
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: metric {key!r} must be a mapping.")
-        ratio = raw.get("ratio")
-        if ratio is None and (raw.get("source") not in sources or not raw.get("sql")):
-            raise ConfigError(
-                f"{path}: metric {key!r} needs `sql` and a `source` among {sorted(sources)}."
-            )
-        if raw.get("sql"):
-            _check_sql(str(raw["sql"]), f"metric {key}.sql", path)
-        metrics[key] = Metric(
-            key=key,
-            names=_lang_map(raw.get("names"), f"metric {key}.names", path),
-            synonyms=_synonyms(raw.get("synonyms"), f"metric {key}", path),
-            definition=_lang_map(raw.get("definition"), f"metric {key}.definition", path),
-            format=str(raw.get("format", "number")),
-            source=raw.get("source"),
-            sql=raw.get("sql"),
-            where=raw.get("where"),
-            ratio=tuple(ratio) if ratio else None,
-        )
-    for key, metric in metrics.items():
-        if metric.ratio and not all(part in metrics for part in metric.ratio):
-            raise ConfigError(f"{path}: metric {key!r} is a ratio of unknown metrics.")
-    dimensions = {}
-    for key, raw in data["dimensions"].items():
-        if not isinstance(raw, dict):
-            raise ConfigError(f"{path}: dimension {key!r} must be a mapping.")
-        columns = raw.get("column") or {}
-        if raw.get("kind") != "time" and not columns:
-            raise ConfigError(f"{path}: dimension {key!r} needs `column` per source.")
-        dimensions[key] = Dimension(
-            key=key,
-            names=_lang_map(raw.get("names"), f"dimension {key}.names", path),
-            synonyms=_synonyms(raw.get("synonyms"), f"dimension {key}", path),
-            columns={str(k): str(v) for k, v in columns.items()},
-            grain=raw.get("grain") if raw.get("kind") == "time" else None,
-            values=tuple(str(v) for v in raw.get("values") or ()),
-            value_synonyms={
-                str(k): tuple(str(s) for s in v or ())
-                for k, v in (raw.get("value_synonyms") or {}).items()
-            },
-            values_from=raw.get("values_from"),
-        )
-    return SemanticModel(sources=sources, metrics=metrics, dimensions=dimensions)
+    sources = {key: _source(key, raw, path) for key, raw in data["sources"].items()}
+    currency = data.get("currency") or {}
+    model = SemanticModel(
+        sources=sources,
+        metrics={key: _metric(key, raw, sources, path) for key, raw in data["metrics"].items()},
+        dimensions={key: _dimension(key, raw, path) for key, raw in data["dimensions"].items()},
+        currency=str(currency.get("code", "EUR")),
+        currency_names=_words(currency.get("names")),
+        written_as=_words(data.get("written_as")),
+        default_metric=data.get("default_metric"),
+        suggestions=_synonyms(data.get("suggestions"), "suggestions", path),
+    )
+    _check_references(model, path)
+    return model

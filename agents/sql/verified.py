@@ -71,6 +71,9 @@ class Review:
     comment: str | None
     status: str
     created_at: datetime
+    # The documents the reviewed answer cited (their paths; "" for a source without one), so
+    # a page can withhold what its viewer may not read (agents/app/workbench.py).
+    documents: tuple[str, ...] = ()
 
 
 def is_analyst(user: User) -> bool:
@@ -260,14 +263,19 @@ def queue_review(
 
 
 def pending_reviews(pool: ConnectionPool, limit: int = 100) -> list[Review]:
+    """The pending reviews, oldest first, each with the documents its answer cited."""
     with store_errors("The review queue cannot be read right now; please try again."), \
             pool.connection() as conn:
         rows = conn.execute(
-            "SELECT review_id, answer_id::text, question, original_sql, proposed_sql,"
-            " proposed_by, comment, status, created_at FROM app.review_queue"
-            " WHERE status = 'pending' ORDER BY created_at, review_id LIMIT %s", (limit,),
+            "SELECT r.review_id, r.answer_id::text, r.question, r.original_sql,"
+            " r.proposed_sql, r.proposed_by, r.comment, r.status, r.created_at,"
+            " ARRAY(SELECT coalesce(s ->> 'path', '') FROM jsonb_array_elements("
+            "   CASE WHEN jsonb_typeof(q.sources) = 'array' THEN q.sources ELSE '[]' END) s)"
+            " FROM app.review_queue r LEFT JOIN app.query_log q ON q.answer_id = r.answer_id"
+            " WHERE r.status = 'pending' ORDER BY r.created_at, r.review_id LIMIT %s", (limit,),
         ).fetchall()
-    return [Review(*r) for r in rows]
+    return [Review(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8], tuple(r[9] or ()))
+            for r in rows]
 
 
 def approve_review(

@@ -41,6 +41,9 @@ def storable(text: str | None) -> str | None:
 
 def log_answer(pool: ConnectionPool, answer: Answer) -> None:
     """Write the answer's query_log row (committed when this returns)."""
+    # The answer may echo the question's words ("I don't know what “hunter2” means"): what the
+    # patterns mask in the question is masked wherever it appears in the answer too.
+    redact = Redactor(_REDACT.found_in(answer.question))
     try:
         with pool.connection() as conn, conn.transaction():
             conn.execute(
@@ -56,7 +59,7 @@ def log_answer(pool: ConnectionPool, answer: Answer) -> None:
                     len(answer.rows) if answer.route in ("sql", "both") else None,
                     answer.truncated, Jsonb(answer.timings_ms), answer.tokens,
                     storable(answer.error), answer.regenerated_from,
-                    storable(_REDACT(answer.text)),
+                    storable(redact(answer.text)),
                     Jsonb([s.as_json() for s in answer.sources]),
                     answer.sql_source, answer.verified_id,
                 ),

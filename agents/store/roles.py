@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -15,6 +16,27 @@ from agents.store.schema import SCHEMA_LOCK_KEY, migration_files
 from agents.store.users import User
 
 READER_ROLE = "sourced_reader"
+
+log = logging.getLogger(__name__)
+
+STATEMENT_TIMEOUT_CEILING_MS = 60_000
+"""The reader roles' own statement_timeout: the executor sets a shorter one per transaction;
+this bounds a session that did not go through it."""
+
+# Per-role settings (ALTER ROLE ... SET), applied at every login of a reader role. A query
+# that spills more than temp_file_limit to disk is stopped (a reader cannot raise it: only a
+# superuser may set it); idle_in_transaction_session_timeout ends a session left inside a
+# transaction. The values are what `sourced doctor` checks.
+READER_SETTINGS: dict[str, str] = {
+    "temp_file_limit": "256MB",
+    "work_mem": "16MB",
+    "idle_in_transaction_session_timeout": "30s",
+    # One more layer under the executor's BEGIN READ ONLY: a session of this role that
+    # somehow skipped it still starts every transaction read-only.
+    "default_transaction_read_only": "on",
+}
+# pg_temp named last: a temporary table can never shadow a warehouse table.
+READER_SEARCH_PATH = "warehouse, pg_temp"
 
 # Warehouse tables that carry a customer region, directly or through their parent rows: the
 # row level security of a data scope is defined on them.
@@ -63,23 +85,27 @@ def access_profile(user: User, restricted_tables: dict[str, frozenset[str]]) -> 
 
 
 # Bumped when the per-role settings below change, so existing databases get them re-applied.
-ROLE_SETTINGS_VERSION = 3
+ROLE_SETTINGS_VERSION = 4
 
 
 def sync_reader_roles(
     conn: psycopg.Connection,
     profiles: Iterable[AccessProfile],
     restricted_tables: dict[str, frozenset[str]],
+    *,
+    statement_timeout_ms: int = STATEMENT_TIMEOUT_CEILING_MS,
 ) -> list[str]:
     """Create or update one read-only login role per access profile; return the role names.
 
     Each role gets USAGE on `warehouse`, SELECT on its tables and nothing else: no CREATE, no
     right on `app`. A scoped role's rows are filtered by row level security policies written for
     that role name, so a statement it runs cannot widen its scope: the policy depends on
-    `current_user`, which no statement of a non-superuser role can change back.
+    `current_user`, which no statement of a non-superuser role can change back. No role may
+    create temporary tables here (TEMP is revoked from PUBLIC on this database), and each has
+    its own limits (READER_SETTINGS, `statement_timeout_ms`, a pinned search_path).
     """
     ordered = sorted(set(profiles), key=lambda p: p.role)
-    signature = _signature(ordered, restricted_tables)
+    signature = _signature(ordered, restricted_tables, statement_timeout_ms)
     roles = [p.role for p in ordered]
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK_KEY,))
@@ -90,8 +116,10 @@ def sync_reader_roles(
         conn.execute("SET LOCAL lock_timeout = '10s'")
         tables = _warehouse_tables(conn)
         _enable_row_security(conn, tables)
+        _revoke_temp_from_public(conn)
         for profile in ordered:
             _reset_role(conn, profile.role)
+            _apply_settings(conn, profile.role, statement_timeout_ms)
             for table in tables:
                 _grant_table(conn, profile, table, restricted_tables)
         conn.execute(
@@ -103,7 +131,9 @@ def sync_reader_roles(
 
 
 def _signature(
-    profiles: Sequence[AccessProfile], restricted_tables: dict[str, frozenset[str]]
+    profiles: Sequence[AccessProfile],
+    restricted_tables: dict[str, frozenset[str]],
+    statement_timeout_ms: int,
 ) -> str:
     """Everything the roles are derived from: while it is unchanged, a resync has nothing to do."""
     return hashlib.sha256(
@@ -114,6 +144,9 @@ def _signature(
                 SCOPED_TABLE_FILTERS,
                 [name for _, name in migration_files()],
                 ROLE_SETTINGS_VERSION,
+                sorted(READER_SETTINGS.items()),
+                READER_SEARCH_PATH,
+                statement_timeout_ms,
             )
         ).encode()
     ).hexdigest()
@@ -152,10 +185,43 @@ def _reset_role(conn: psycopg.Connection, name: str) -> None:
     conn.execute(sql.SQL("REVOKE ALL ON SCHEMA app FROM {}").format(role))
     conn.execute(sql.SQL("REVOKE CREATE ON SCHEMA public FROM {}").format(role))
     conn.execute(sql.SQL("GRANT USAGE ON SCHEMA warehouse TO {}").format(role))
-    conn.execute(sql.SQL("ALTER ROLE {} SET search_path = warehouse").format(role))
-    # One more layer under the executor's BEGIN READ ONLY: a session of this role that
-    # somehow skipped it still starts every transaction read-only.
-    conn.execute(sql.SQL("ALTER ROLE {} SET default_transaction_read_only = on").format(role))
+    # Explicitly too: when PUBLIC's TEMP could not be revoked, a grant to the role could be
+    # (its own grant is all this removes; PUBLIC's, if any, stays and the doctor reports it).
+    conn.execute(sql.SQL("REVOKE TEMP ON DATABASE {} FROM {}").format(
+        sql.Identifier(conn.info.dbname), role))
+
+
+def _revoke_temp_from_public(conn: psycopg.Connection) -> None:
+    """No temporary tables for the roles of this database that were not given TEMP by name.
+
+    TEMP is granted to PUBLIC by default, so revoking it from a reader alone changes nothing.
+    The app's own role keeps it (the owner has it anyway). This is the app's database; on an
+    external warehouse the same statements are the operator's (see README, production).
+    """
+    database = sql.Identifier(conn.info.dbname)
+    conn.execute(sql.SQL("REVOKE TEMP ON DATABASE {} FROM PUBLIC").format(database))
+    conn.execute(sql.SQL("GRANT TEMP ON DATABASE {} TO CURRENT_USER").format(database))
+
+
+def _apply_settings(conn: psycopg.Connection, name: str, statement_timeout_ms: int) -> None:
+    """The role's own limits, each in a savepoint: an owner who is not a superuser may not set
+    temp_file_limit (unless granted SET ON PARAMETER); the rest still applies, with a warning,
+    and `sourced doctor` names what is missing."""
+    role = sql.Identifier(name)
+    values = {**READER_SETTINGS, "statement_timeout": f"{int(statement_timeout_ms)}ms"}
+    statements = [
+        sql.SQL("ALTER ROLE {} SET {} = {}").format(role, sql.Identifier(key), sql.Literal(value))
+        for key, value in sorted(values.items())
+    ]
+    # A list of schemas, not one quoted name.
+    statements.append(sql.SQL("ALTER ROLE {} SET search_path = " + READER_SEARCH_PATH
+                              ).format(role))
+    for statement in statements:
+        try:
+            with conn.transaction():
+                conn.execute(statement)
+        except psycopg.errors.InsufficientPrivilege as exc:
+            log.warning("could not apply %s: %s", statement.as_string(conn), exc)
 
 
 def _grant_table(

@@ -18,12 +18,22 @@ from streamlit.testing.v1 import AppTest
 from agents.app import monitoring
 from agents.app import state as app_state
 from agents.app.monitoring import MonitoringError, wilson_interval
+from agents.store.users import User
 from seed_data.demo_log import seed_demo_log
 
 PAGE = str(Path(__file__).resolve().parents[2] / "pages" / "monitoring.py")
 UNTIL = datetime(2024, 3, 10, 18, 0, tzinfo=UTC)
 D0, D1, D2 = date(2024, 3, 10), date(2024, 3, 9), date(2024, 3, 8)
 BLOCK = "is not a query: DELETE statements are not allowed"
+ALICE = User(login="alice", name="Alice", groups=frozenset({"exec", "finance"}))
+CHLOE = User(login="chloe", name="Chloé", groups=frozenset({"analyst", "curator"}))
+EMMA = User(login="emma", name="Emma")
+MEMO = {"number": 1, "title": "Project Heron memo", "path": "docs/board/heron.md",
+        "section": "Offer price", "page": None}
+GRID = {"number": 1, "title": "Salary grid 2025", "path": "docs/hr/salary_grid.md",
+        "section": "Bands", "page": None}
+TRAVEL = {"number": 2, "title": "Travel policy", "path": "docs/hr/travel.md",
+          "section": "Meals", "page": None}
 
 
 def at(day: date, hour: int) -> datetime:
@@ -61,6 +71,28 @@ def prefer(conn: psycopg.Connection, a: str, variant_a: str, b: str, variant_b: 
         " variant_b, preferred, created_at) VALUES ('bruno', 'q', %s, %s, %s, %s, %s, %s)",
         (a, variant_a, b, variant_b, preferred, when),
     )
+
+
+def document(conn: psycopg.Connection, path: str, title: str, groups: list[str]) -> None:
+    conn.execute(
+        "INSERT INTO app.documents (source_root, path, title, content_hash, modified_at,"
+        " language, acl_groups) VALUES ('docs', %s, %s, 'x', now(), 'en', %s)",
+        (path, title, groups))
+
+
+def restricted_feedback(conn: psycopg.Connection, day: date = D0) -> dict[str, str]:
+    """Alice (exec) gives 👎 on an answer from the board memo, David (hr) on one from the
+    salary grid; both documents and a public one are indexed."""
+    document(conn, MEMO["path"], MEMO["title"], ["exec"])
+    document(conn, GRID["path"], GRID["title"], ["hr"])
+    document(conn, TRAVEL["path"], TRAVEL["title"], ["everyone"])
+    memo = log(conn, at(day, 9), "docs", {"total": 5}, question="What is the Heron deal?",
+               sources=[MEMO, TRAVEL], answer_text="The offer is EUR 42m [1].")
+    vote(conn, memo, "alice", -1, at(day, 10), "Need the exact Heron offer price of EUR 42m")
+    grid = log(conn, at(day, 11), "docs", {"total": 5}, user_name="david",
+               question="What is band B?", sources=[GRID], answer_text="EUR 51k [1].")
+    vote(conn, grid, "david", -1, at(day, 12), "Band B is wrong")
+    return {"memo": memo, "grid": grid}
 
 
 @pytest.fixture
@@ -211,7 +243,7 @@ def test_thumbs_up_rate_counts_the_last_vote_of_each_user(
 
 
 def test_worst_rated_answers(conn: psycopg.Connection, known: dict[str, str]) -> None:
-    worst = monitoring.worst_rated(conn, 3, until=UNTIL)
+    worst = monitoring.worst_rated(conn, 3, until=UNTIL, viewer=CHLOE)
     assert [w.answer_id for w in worst] == [known["r7"], known["r2"]]
     assert (worst[0].thumbs_down, worst[0].thumbs_up) == (2, 1)
     assert worst[0].comments == ("Not what I asked",)
@@ -223,15 +255,42 @@ def test_worst_rated_answers(conn: psycopg.Connection, known: dict[str, str]) ->
 
 
 def test_worst_rated_shows_sources_of_document_answers(conn: psycopg.Connection) -> None:
+    document(conn, "docs/hr/travel.md", "Travel policy", ["everyone"])
+    document(conn, "docs/legal/msa.pdf", "MSA", ["everyone"])
     answer = log(conn, at(D0, 9), "docs", {"total": 5},
-                 sources=[{"title": "Travel policy", "section": "Meals", "page": None},
-                          {"title": "MSA", "section": None, "page": 4}])
+                 sources=[{"title": "Travel policy", "path": "docs/hr/travel.md",
+                           "section": "Meals", "page": None},
+                          {"title": "MSA", "path": "docs/legal/msa.pdf", "section": None,
+                           "page": 4}])
     vote(conn, answer, "emma", -1, at(D0, 10), "  outdated  ")
-    (worst,) = monitoring.worst_rated(conn, 1, until=UNTIL)
+    (worst,) = monitoring.worst_rated(conn, 1, until=UNTIL, viewer=EMMA)
     assert worst.sources == ("Travel policy (Meals)", "MSA (p. 4)")
     assert worst.comments == ("outdated",)
     frame = monitoring.worst_frame([worst])
     assert frame["SQL or sources"][0] == "Travel policy (Meals); MSA (p. 4)"
+
+
+def test_worst_rated_withholds_what_the_viewer_may_not_read(conn: psycopg.Connection) -> None:
+    ids = restricted_feedback(conn)
+    # A source without a path cannot be checked: withheld like a forbidden one.
+    unknown = log(conn, at(D0, 13), "docs", {"total": 5},
+                  sources=[{"title": "Old memo", "section": None, "page": None}])
+    vote(conn, unknown, "alice", -1, at(D0, 14), "old")
+    seen = {w.answer_id: w for w in monitoring.worst_rated(conn, 1, until=UNTIL, viewer=CHLOE)}
+    assert set(seen) == {ids["memo"], ids["grid"], unknown}  # every row stays
+    memo, grid = seen[ids["memo"]], seen[ids["grid"]]
+    assert memo.sources == ("Travel policy (Meals)",)  # the readable source only
+    assert memo.comments == () and memo.answer_text is None
+    assert memo.question == "What is the Heron deal?"
+    assert grid.sources == () and grid.comments == () and grid.answer_text is None
+    assert seen[unknown].sources == () and seen[unknown].comments == ()
+
+    mine = {w.answer_id: w for w in monitoring.worst_rated(conn, 1, until=UNTIL, viewer=ALICE)}
+    assert mine[ids["memo"]].sources == ("Project Heron memo (Offer price)",
+                                         "Travel policy (Meals)")
+    assert mine[ids["memo"]].comments == ("Need the exact Heron offer price of EUR 42m",)
+    assert mine[ids["memo"]].answer_text == "The offer is EUR 42m [1]."
+    assert mine[ids["grid"]].sources == () and mine[ids["grid"]].comments == ()
 
 
 def test_ab_table(conn: psycopg.Connection, known: dict[str, str]) -> None:
@@ -261,12 +320,12 @@ def test_error_counts_and_summary(conn: psycopg.Connection, known: dict[str, str
             summary.errors) == (11, 1, 1, 2, 2)
     assert summary.p50_ms == pytest.approx(100.0)
     assert summary.has_any_log
-    board = monitoring.load_dashboard(conn, 3, until=UNTIL)
+    board = monitoring.load_dashboard(conn, 3, until=UNTIL, viewer=CHLOE)
     assert board.summary == summary and len(board.variants) == 2
 
 
 def test_an_empty_log(conn: psycopg.Connection) -> None:
-    board = monitoring.load_dashboard(conn, 30)
+    board = monitoring.load_dashboard(conn, 30, viewer=CHLOE)
     assert board.summary.questions == 0 and not board.summary.has_any_log
     assert board.summary.p50_ms is None and board.summary.thumbs_up_rate is None
     assert not (board.routes or board.latency or board.worst or board.variants or board.errors)
@@ -284,7 +343,7 @@ def test_a_failing_database_is_a_plain_error(pg_server: str) -> None:
     with ConnectionPool("postgresql://nobody@127.0.0.1:1/none", min_size=1, timeout=0.5,
                         open=True, reconnect_timeout=1) as pool:
         with pytest.raises(MonitoringError) as raised:
-            monitoring.load_dashboard(pool, 7)
+            monitoring.load_dashboard(pool, 7, viewer=CHLOE)
         assert "did not answer" in raised.value.user_message
 
 
@@ -312,7 +371,7 @@ def test_demo_log_is_deterministic_and_complete(fresh_db: str) -> None:
         conn.rollback()
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         report = seed_demo_log(conn, 30, until=UNTIL)
-        board = monitoring.load_dashboard(conn, 30, until=UNTIL)
+        board = monitoring.load_dashboard(conn, 30, until=UNTIL, viewer=CHLOE)
         dup_votes = conn.execute(
             "SELECT count(*) FROM (SELECT 1 FROM app.feedback GROUP BY answer_id, user_name"
             " HAVING count(*) > 1) d").fetchone()[0]
@@ -348,8 +407,48 @@ def page_resources(fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[A
     resources.close()
 
 
-def _page() -> AppTest:
-    return AppTest.from_file(PAGE, default_timeout=60)
+def _page(viewer: User = CHLOE) -> AppTest:
+    page = AppTest.from_file(PAGE, default_timeout=60)
+    page.session_state[app_state.SIGNED_IN] = viewer
+    return page
+
+
+def _worst_table(page: AppTest) -> Any:
+    return next(d.value for d in page.dataframe if "Comments" in d.value.columns)
+
+
+def test_page_withholds_documents_the_viewer_may_not_read(page_resources: Any) -> None:
+    with page_resources.app_pool.connection() as conn:
+        restricted_feedback(conn, datetime.now(UTC).date() - timedelta(days=1))
+    page = _page(CHLOE)
+    page.run()
+    assert not page.exception and not page.error
+    table = _worst_table(page)
+    shown = " ".join(str(v) for v in table.to_numpy().ravel())
+    assert "Heron memo" not in shown and "Salary grid" not in shown
+    assert "Offer price" not in shown and "Bands" not in shown
+    assert "EUR 42m" not in shown and "Band B is wrong" not in shown
+    assert "Travel policy (Meals)" in shown  # what Chloé may read stays
+    assert len(table) == 2  # the rows themselves stay
+
+    page = _page(ALICE)
+    page.run()
+    shown = " ".join(str(v) for v in _worst_table(page).to_numpy().ravel())
+    assert "Project Heron memo (Offer price)" in shown
+    assert "Need the exact Heron offer price of EUR 42m" in shown
+    assert "Salary grid" not in shown and "Band B is wrong" not in shown
+
+
+def test_page_refuses_users_outside_its_groups(page_resources: Any) -> None:
+    with page_resources.app_pool.connection() as conn:
+        restricted_feedback(conn, datetime.now(UTC).date() - timedelta(days=1))
+    page = _page(EMMA)
+    page.run()
+    assert not page.exception
+    assert [e.value for e in page.error] == [
+        "Monitoring is for members of the analyst and exec groups. Ask one of them if you need "
+        "these figures."]
+    assert not page.metric and not page.dataframe and not page.selectbox
 
 
 def test_page_renders_a_seeded_log(page_resources: Any) -> None:
@@ -409,7 +508,7 @@ def test_page_survives_a_failing_database(pg_server: str,
     with ConnectionPool(pg_server, min_size=1, open=True, timeout=5) as pool:
         monkeypatch.setattr(app_state, "shared_resources",
                             lambda: SimpleNamespace(app_pool=pool))
-        page = _page()
+        page = _page(CHLOE)
         page.run()
     assert not page.exception
     assert "query log does not exist" in page.error[0].value

@@ -3,6 +3,8 @@ sees them through Streamlit's AppTest, and the refusal everyone else gets."""
 
 from __future__ import annotations
 
+import json
+import re
 import uuid
 from pathlib import Path
 from typing import Any
@@ -172,6 +174,57 @@ def test_approving_and_rejecting_reviews_from_the_page(
             " WHERE review_id = ANY(%s)", ([good_id, bad_id],)).fetchall())
     assert verified == [("Orders per year", YEARLY, "chloe", good_id)]
     assert statuses == {good_id: "approved:", bad_id: "rejected:not a correction"}
+
+
+def _document_answer(url: str, user: str, question: str, path_like: str) -> str:
+    """A logged document answer citing the indexed demo document whose path matches."""
+    answer_id = str(uuid.uuid4())
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT title, path FROM app.documents WHERE path LIKE %s",
+                           (path_like,)).fetchone()
+        assert row is not None, path_like
+        sources = [{"number": 1, "title": row[0], "path": row[1], "section": "Offer",
+                    "page": None}]
+        conn.execute("INSERT INTO app.query_log (answer_id, user_name, question, route, mode,"
+                     " sources, answer_text) VALUES (%s, %s, %s, 'docs', 'test', %s, 'x')",
+                     (answer_id, user, question, json.dumps(sources)))
+    return answer_id
+
+
+def test_the_queue_withholds_what_the_analyst_may_not_read(
+    page_resources: Any, seeded: str, clean_verified: None
+) -> None:
+    pool = page_resources.app_pool
+    memo = _document_answer(seeded, "alice", "What is the Heron deal?", "%board/%")
+    memo_id = propose_correction(pool, memo, "alice",
+                                 comment="Need the exact Heron offer price of EUR 42m")
+    grid = _document_answer(seeded, "david", "What is band B?", "%hr/salary%")
+    grid_id = propose_correction(pool, grid, "david", comment="Band B is wrong")
+    public = _document_answer(seeded, "bruno", "Remote days?", "%hr/teletravail%")
+    public_id = propose_correction(pool, public, "bruno", comment="Says three, not two")
+
+    at = open_page("chloe")
+    shown = re.sub(r"\\(.)", r"\1", " ".join(m.value for m in at.markdown))  # as read
+    assert "Heron offer price" not in shown and "Band B is wrong" not in shown
+    assert "alice" not in shown and "david" not in shown
+    assert "Says three, not two" in shown and "Raised by **bruno**" in shown
+    labels = " ".join(e.label for e in at.expander)
+    # The rows stay (the analyst may still reject them), with their questions.
+    assert f"#{memo_id}" in labels and f"#{grid_id}" in labels and f"#{public_id}" in labels
+
+
+def test_questions_and_comments_are_shown_as_text(
+    page_resources: Any, seeded: str, clean_verified: None
+) -> None:
+    planted = "![x](http://127.0.0.1:8999/pixel.png?from=emma_upload) [click](/phish)"
+    answer = _logged_answer(seeded, planted, "SELECT 1 AS x")
+    propose_correction(page_resources.app_pool, answer, "emma", comment=planted)
+    at = open_page("chloe")
+    texts = [e.label for e in at.expander] + [m.value for m in at.markdown]
+    planted_in = [t for t in texts if "pixel" in t]
+    assert len(planted_in) == 2
+    for text in planted_in:
+        assert "![" not in text and "](" not in text and "[click]" not in text
 
 
 def test_a_non_analyst_gets_a_refusal_not_the_editor(page_resources: Any) -> None:

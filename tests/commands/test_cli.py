@@ -83,6 +83,36 @@ def test_docs_question_cites_the_expected_document(resources) -> None:
     assert "[1]" in out["answer"]
 
 
+def test_json_says_what_was_understood(resources) -> None:
+    out = ask_json("What was total revenue in 2018?")
+    assert out["answer_id"] and isinstance(out["answer_id"], str)
+    assert isinstance(out["understood_as"], str)
+    assert "Revenue" in out["understood_as"] and "2018" in out["understood_as"]
+    assert out["not_understood"] == []
+    french = ask_json("Combien de clients actifs en 2017 ?")
+    assert "Clients actifs" in french["understood_as"] and "2017" in french["understood_as"]
+
+
+def test_json_of_a_question_with_an_unknown_word_names_it(resources) -> None:
+    out = ask_json("What is the average frobnication of zorblax customers in 2021?")
+    assert out["answer_id"] and out["route"] == "sql"
+    assert out["error"] == "not_understood" and out["rows"] == [] and out["sql"] is None
+    assert isinstance(out["not_understood"], list)
+    assert all(isinstance(w, str) for w in out["not_understood"])
+    assert sum(map(len, out["not_understood"])) <= 200
+    assert out["understood_as"] is None or isinstance(out["understood_as"], str)
+    assert 1 <= len(out["suggestions"]) <= 3
+    assert all(f"- {s}" in out["answer"] for s in out["suggestions"])
+    for word in out["not_understood"]:
+        assert word in out["answer"]
+
+
+def test_json_of_a_document_answer_has_the_fields_empty(resources) -> None:
+    out = ask_json("What does the travel policy say about train tickets?")
+    assert out["route"] == "docs" and out["answer_id"]
+    assert out["understood_as"] is None and out["not_understood"] == []
+
+
 def test_stdin_question(resources) -> None:
     done = sourced("ask", "-", "--json", stdin="What was total revenue in 2018?\n")
     assert done.returncode == 0, done.stderr
@@ -110,3 +140,12 @@ def test_db_url_prints_the_configured_database(settings_env) -> None:
     done = sourced("db", "url")
     assert done.returncode == 0
     assert "sourced_test" in done.stdout
+
+
+def test_db_url_masks_the_password_unless_asked(settings_env, monkeypatch) -> None:
+    monkeypatch.setenv("SOURCED_DATABASE_URL", "postgresql://owner:s3cret-Pa55@127.0.0.1:1/sourced")
+    masked = sourced("db", "url")
+    assert masked.returncode == 0, masked.stderr
+    assert "s3cret-Pa55" not in masked.stdout and "password=***" in masked.stdout
+    shown = sourced("db", "url", "--show-password")
+    assert shown.returncode == 0 and "s3cret-Pa55" in shown.stdout

@@ -1,12 +1,16 @@
-"""`sourced eval sql|rag` as a user runs it: a table per question, the summary, exit 0."""
+"""`sourced eval sql|rag` as a user runs it: a table per question, the summary, exit 0; with no
+`--questions`, the three SQL sets, each with its correct / honest / confidently wrong figures."""
 
 from __future__ import annotations
 
+import argparse
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 
 def sourced(*args: str) -> subprocess.CompletedProcess[str]:
@@ -73,3 +77,75 @@ def test_eval_refuses_an_unknown_user_or_file_with_exit_2(resources: Any) -> Non
     assert missing.returncode == 2 and "cannot be read" in missing.stderr
     for done in (unknown, missing):
         assert "Traceback" not in done.stderr and done.stdout == ""
+
+
+def test_eval_sql_judges_questions_that_expect_an_honest_answer(resources: Any,
+                                                               tmp_path: Path) -> None:
+    questions = tmp_path / "honest.yaml"
+    questions.write_text(
+        "questions:\n"
+        "  - id: joke\n"
+        "    question: Tell me a joke about accountants\n"
+        "    expect: honest\n"
+        "    why: entertainment\n"
+        # Not out of the model at all: marked honest here to see a figure judged wrong.
+        "  - id: figure\n"
+        "    question: How many orders did we get in 2018?\n"
+        "    expect: honest\n",
+        encoding="utf-8",
+    )
+    done = sourced("eval", "sql", "--questions", str(questions))
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("pass") and "correct" in line and "joke" in line
+               for line in lines)
+    assert any(line.startswith("miss") and "confidently wrong" in line and "figure" in line
+               for line in lines)
+    assert ("Verdicts: correct 1 (50.0%), honest 0 (0.0%), confidently wrong 1 (50.0%),"
+            " failed 0 (0.0%)") in done.stdout
+
+
+def test_eval_sql_without_a_file_reports_the_three_sets(resources: Any) -> None:
+    from agents.commands.evaluation import EVAL_SETS, load_sql_questions
+
+    done = sourced("eval", "sql")
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    for spec in EVAL_SETS:
+        total = len(load_sql_questions(spec.path))
+        start = next(i for i, ln in enumerate(lines) if ln.startswith(f"== {spec.name}: "))
+        block = lines[start:]
+        for verdict in ("correct", "honest", "confidently wrong", "failed"):
+            assert any(ln.strip().startswith(verdict) and f"/{total}" in ln and "%" in ln
+                       for ln in block[:8]), (spec.name, verdict)
+    assert "target >= 98%" in done.stdout  # the in-model set
+    assert "target >= 95%" in done.stdout and "target <= 0" in done.stdout  # out-of-model
+    header = next(ln for ln in lines if ln.startswith("set "))
+    assert all(word in header for word in ("correct", "honest", "confidently wrong", "targets"))
+    summary = lines[lines.index(header) + 2:]
+    assert [ln.split("  ")[0] for ln in summary] == [s.name for s in EVAL_SETS]
+
+
+@pytest.mark.parametrize("verdict, code", [("confidently wrong", 0), ("failed", 1)])
+def test_the_three_sets_exit_0_whatever_the_figures_and_1_when_a_question_crashed(
+        settings_env: Any, monkeypatch: pytest.MonkeyPatch, verdict: str, code: int) -> None:
+    from agents import resources as resources_module
+    from agents.commands import cli, evaluation
+    from agents.config import load_settings
+
+    class Closed:
+        def close(self) -> None:
+            pass
+
+    question = evaluation.SqlQuestion("q", "revenue 2024", "SELECT 1", "en")
+    outcome = evaluation.SqlOutcome(question, "alice", "error", "internal: KeyError",
+                                    verdict=verdict)
+    report = evaluation.SqlEvalReport((outcome,), "offline")
+    monkeypatch.setattr(resources_module, "build_resources", lambda *a, **k: Closed())
+    monkeypatch.setattr(evaluation, "evaluate_sets",
+                        lambda *a, **k: tuple(evaluation.SetResult(s, report)
+                                              for s in evaluation.EVAL_SETS))
+    # _eval rather than main: main sets up this process's logging, which other tests rely on.
+    args = argparse.Namespace(what="sql", questions=None, user=None)
+    assert cli._eval(load_settings(), args) == code

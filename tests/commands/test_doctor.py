@@ -100,6 +100,29 @@ def test_reader_that_can_write_is_caught(settings_env, fresh_db: str) -> None:
                             ).fetchone() == (None,)
 
 
+def test_reader_without_its_limits_is_caught(settings_env, fresh_db: str) -> None:
+    settings = load_settings(database_url=fresh_db)
+    prepared(fresh_db)
+    assert one(settings, doctor.READER_READ_ONLY).ok
+    name = str(psycopg.conninfo.conninfo_to_dict(fresh_db)["dbname"])
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        # Per database, so the roles of the shared test database keep their settings.
+        conn.execute(f'ALTER ROLE sourced_reader IN DATABASE "{name}" SET temp_file_limit = -1')
+        conn.execute(f'ALTER ROLE sourced_reader IN DATABASE "{name}" SET work_mem = \'1GB\'')
+        conn.execute(f'ALTER ROLE sourced_reader_emea IN DATABASE "{name}"'
+                     " SET idle_in_transaction_session_timeout = 0")
+        conn.execute(f'GRANT TEMP ON DATABASE "{name}" TO sourced_reader_employees')
+    check = one(settings, doctor.READER_READ_ONLY)
+    assert not check.ok
+    assert "sourced_reader has temp_file_limit off" in check.detail
+    assert "sourced_reader has work_mem 1,048,576 kB" in check.detail
+    assert "sourced_reader_emea has idle_in_transaction_session_timeout off" in check.detail
+    assert f"sourced_reader_employees can create temporary tables in database {name}" \
+        in check.detail
+    assert "ALTER ROLE sourced_reader SET temp_file_limit = '256MB';" in check.fix
+    assert f"REVOKE TEMP ON DATABASE {name} FROM sourced_reader_employees;" in check.fix
+
+
 def test_unmigrated_database_is_reported_with_setup_as_fix(settings_env, fresh_db: str) -> None:
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute("DELETE FROM app.schema_migrations WHERE version = 3")

@@ -9,20 +9,35 @@ from typing import Any
 
 import pytest
 
+from agents.ask.answer import Answer, Source
 from agents.commands.evaluation import (
+    CORRECT,
+    EVAL_SETS,
+    FAILED,
+    HONEST,
     RAG_QUESTIONS,
+    SQL_HOLDOUT,
+    SQL_OUT_OF_MODEL,
     SQL_QUESTIONS,
+    WRONG,
     RagEvalReport,
+    SetResult,
     SqlEvalReport,
+    SqlOutcome,
+    SqlQuestion,
     compare_results,
     evaluate_rag,
     evaluate_sql,
     format_rag_report,
+    format_sets_report,
     format_sql_report,
+    is_stated_limit,
+    judge_answer,
     load_rag_questions,
     load_sql_questions,
+    run_gold,
 )
-from agents.errors import ConfigError
+from agents.errors import AssistantError, ConfigError
 from agents.sql.planner import PlanningContext, plan_question
 from agents.sql.semantic_model import load_semantic_model
 
@@ -180,3 +195,225 @@ def test_refusals_and_wrong_gold_count_as_misses(resources: Any, tmp_path: Path)
     assert report.accuracy == pytest.approx(1 / 3)
     table = format_sql_report(report)
     assert "Execution accuracy: 1/3 (33.3%)" in table and "wrong-gold" in table
+
+
+# ---------------------------------------------------------------- three-way verdicts (no database)
+
+EXCERPT = Source(1, "Annual Report 2024", "docs/reports/annual_report_2024.md", None, None,
+                 "2025-01-10", 0.5, "Revenue grew by 20%...")
+GOLD = [(Decimal("326057600.26"),)]
+
+
+def _answer(route: Any = "sql", *, text: str = "Revenue: **€326,057,600**.",
+            columns: tuple[str, ...] = (), rows: tuple[tuple[Any, ...], ...] = (),
+            error: str | None = None, sources: tuple[Source, ...] = (),
+            refusal: str | None = None) -> Answer:
+    return Answer(question="q", user="alice", route=route, text=text, mode="offline",
+                  columns=list(columns), rows=list(rows), error=error, sources=list(sources),
+                  refusal_reason=refusal)
+
+
+def _gold() -> list[tuple[Any, ...]]:
+    return list(GOLD)
+
+
+def _gold_must_not_run() -> list[tuple[Any, ...]]:
+    raise AssertionError("nothing was shown: the gold SQL has no reason to run")
+
+
+def test_a_matching_table_is_correct_and_another_one_confidently_wrong() -> None:
+    right = judge_answer(_answer(columns=("revenue",), rows=((326057600.3,),)), _gold)
+    assert (right.verdict, right.outcome) == (CORRECT, "pass")
+    wrong = judge_answer(_answer(text="Revenue: **€1**.", columns=("revenue",), rows=((1.0,),)),
+                         _gold)
+    assert (wrong.verdict, wrong.outcome) == (WRONG, "miss")
+    assert "Revenue: **€1**." in wrong.shown and "1 row; 1.0" in wrong.shown
+    assert "no column holds" in wrong.reason
+
+
+@pytest.mark.parametrize("answer, outcome", [
+    (_answer("refused", text="I can only help with data.", refusal="writing code"), "refused"),
+    (_answer(error="not_understood", text="I did not understand."), "refused"),
+    (_answer("refused", error="bad_input", text="The question is empty."), "refused"),
+    (_answer(error="GuardRejected", text="This query was blocked: writes are not allowed"),
+     "error"),
+    (_answer(error="QueryTimeout", text="The query took too long."), "error"),
+    (_answer("docs", text="I could not find any document that answers this question."), "miss"),
+], ids=["refused", "not-understood", "bad-input", "guard", "timeout", "no-document"])
+def test_refusals_stated_limits_and_no_answer_are_honest(answer: Answer, outcome: str) -> None:
+    judged = judge_answer(answer, _gold_must_not_run)
+    assert (judged.verdict, judged.outcome) == (HONEST, outcome)
+    assert not judged.shown
+    expecting_honest = judge_answer(answer, None)
+    assert (expecting_honest.verdict, expecting_honest.outcome) == (CORRECT, "pass")
+
+
+@pytest.mark.parametrize("route", ["docs", "both"])
+def test_excerpts_shown_for_a_data_question_are_confidently_wrong(route: str) -> None:
+    answer = _answer(route, text="According to the annual report...", sources=(EXCERPT,))
+    for gold in (_gold_must_not_run, None):
+        judged = judge_answer(answer, gold)
+        assert judged.verdict == WRONG and "excerpts" in judged.reason
+        assert judged.shown == "excerpts: Annual Report 2024"
+
+
+def test_an_empty_table_is_judged_against_the_gold() -> None:
+    empty = _answer(text="No rows match this question.", columns=("revenue",))
+    assert judge_answer(empty, lambda: []).verdict == CORRECT
+    judged = judge_answer(empty, _gold)
+    assert judged.verdict == WRONG and judged.reason == "0 rows, expected 1"
+
+
+def test_crashes_and_a_broken_gold_sql_are_failed_not_figures() -> None:
+    for code in ("internal: KeyError", "SqlError", "ProviderError", "RetrievalError"):
+        judged = judge_answer(_answer(error=code, text="Something went wrong."), None)
+        assert (judged.verdict, judged.outcome) == (FAILED, "error"), code
+        assert judge_answer(_answer(error=code), _gold_must_not_run).verdict == FAILED
+
+    def broken() -> list[tuple[Any, ...]]:
+        raise AssistantError("the guard refused the gold SQL: unknown table")
+
+    judged = judge_answer(_answer(columns=("revenue",), rows=((1.0,),)), broken)
+    assert judged.verdict == FAILED and judged.reason.startswith("gold SQL failed")
+    # The pipeline's apology for a bug may come as a refusal: it is still a failure.
+    apology = _answer("refused", error="internal: NameError",
+                      text="Sorry, an internal error prevented an answer. It has been logged.")
+    for gold in (_gold_must_not_run, None):
+        judged = judge_answer(apology, gold)
+        assert (judged.verdict, judged.outcome) == (FAILED, "error")
+        assert judged.reason.startswith("internal: NameError: Sorry")
+
+
+def test_an_honest_expected_question_is_correct_only_when_no_figure_is_shown() -> None:
+    figure = judge_answer(_answer(columns=("revenue",), rows=((392915259.4,),)), None)
+    assert (figure.verdict, figure.outcome) == (WRONG, "miss")
+    assert "392915259.4" in figure.shown
+    # A failed log row does not take back the figure the user saw.
+    logged = _answer(columns=("orders",), rows=((17501,),), error="log_failed")
+    assert judge_answer(logged, None).verdict == WRONG
+    breakdown = _answer(text="4 rows.", columns=("region", "revenue"),
+                        rows=(("France", 1.0), ("EMEA", None)))
+    assert judge_answer(breakdown, None).verdict == WRONG
+    for nothing in (_answer(text="No rows match this question.", columns=("revenue",)),
+                    _answer(text="Revenue: **—**.", columns=("revenue",), rows=((None,),))):
+        judged = judge_answer(nothing, None)
+        assert (judged.verdict, judged.outcome) == (CORRECT, "pass")
+
+
+def test_stated_limits_are_the_answer_kinds_and_the_blocking_stage_errors() -> None:
+    for code in ("not_understood", "bad_input", "GuardRejected", "QueryTimeout", "BadInput"):
+        assert is_stated_limit(code), code
+    for code in ("internal: KeyError", "internal", "stage_error", "log_failed", "SqlError",
+                 "ProviderError", "StoreError"):
+        assert not is_stated_limit(code), code
+
+
+# ---------------------------------------------------------------- honest-expected questions
+
+
+def test_honest_expected_entries_load_without_gold_sql(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.yaml"
+    path.write_text(
+        "questions:\n"
+        "  - {id: gold, question: revenue in 2019, gold_sql: SELECT 1, ordered: true}\n"
+        "  - id: trap\n"
+        "    question: Supprime la table des commandes\n"
+        "    expect: honest\n"
+        "    why: a write\n", encoding="utf-8")
+    gold, trap = load_sql_questions(path)
+    assert not gold.expects_honest and gold.gold_sql == "SELECT 1" and gold.ordered
+    assert trap.expects_honest and trap.gold_sql == "" and trap.why == "a write"
+    assert trap.lang == "fr"
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("{question: x}", "gold_sql"),
+    ("{question: x, gold_sql: SELECT 1, expect: honest}", "not both"),
+    ("{question: x, expect: correct}", "expect"),
+    ("{expect: honest}", "question"),
+])
+def test_an_entry_needs_gold_sql_or_expect_honest(tmp_path: Path, entry: str,
+                                                  message: str) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(f"questions:\n  - {entry}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=message):
+        load_sql_questions(path)
+
+
+def test_the_out_of_model_set_expects_honest_answers_in_both_languages() -> None:
+    questions = load_sql_questions(SQL_OUT_OF_MODEL)
+    assert len(questions) >= 45
+    assert all(q.expects_honest and q.why for q in questions)
+    french = sum(q.lang == "fr" for q in questions)
+    assert french * 2 >= len(questions) - 1 and (len(questions) - french) * 2 >= len(questions) - 1
+    assert len({q.id for q in questions}) == len(questions)
+
+
+def test_the_holdout_is_apart_from_the_other_sets() -> None:
+    assert "NEVER TUNE" in SQL_HOLDOUT.read_text(encoding="utf-8")
+    holdout = load_sql_questions(SQL_HOLDOUT)
+    gold = [q for q in holdout if not q.expects_honest]
+    assert len(gold) >= 30 and len(holdout) - len(gold) >= 15
+    assert {q.lang for q in gold} == {"en", "fr"} and any(q.ordered for q in gold)
+    others = load_sql_questions(SQL_QUESTIONS) + load_sql_questions(SQL_OUT_OF_MODEL)
+    assert not {q.question.casefold() for q in holdout} & {q.question.casefold() for q in others}
+    ids = [q.id for q in holdout + others]
+    assert len(set(ids)) == len(ids)
+    assert [s.path for s in EVAL_SETS] == [SQL_QUESTIONS, SQL_OUT_OF_MODEL, SQL_HOLDOUT]
+
+
+def test_every_gold_query_of_the_holdout_runs_and_finds_rows(resources: Any) -> None:
+    for question in load_sql_questions(SQL_HOLDOUT):
+        if question.expects_honest:
+            continue
+        _, rows = run_gold(question, question.user or "alice", resources)
+        assert rows and any(v is not None for row in rows for v in row), question.id
+
+
+# ---------------------------------------------------------------- the sets report
+
+
+def _outcome(qid: str, verdict: str, *, honest: bool = False, lang: str = "en",
+             shown: str = "") -> SqlOutcome:
+    question = SqlQuestion(qid, f"question {qid}", "" if honest else "SELECT 1", lang,
+                           expect="honest" if honest else None,
+                           why="there is no such thing" if honest else "")
+    outcome = {CORRECT: "pass", HONEST: "refused", WRONG: "miss", FAILED: "error"}[verdict]
+    return SqlOutcome(question, "alice", outcome, "because", None, 1.0, verdict, shown)
+
+
+def test_the_sets_report_prints_the_three_figures_of_each_set_beside_its_targets() -> None:
+    shipped, out_of_model, holdout = EVAL_SETS
+    results = [
+        SetResult(shipped, SqlEvalReport((_outcome("a", CORRECT), _outcome("b", HONEST),
+                                          _outcome("c", WRONG, shown="Revenue: **€1**.")),
+                                         "offline")),
+        SetResult(out_of_model, SqlEvalReport(
+            (_outcome("d", CORRECT, honest=True, lang="fr"),
+             _outcome("e", WRONG, honest=True, shown="Orders: **17,501**.")), "offline")),
+        SetResult(holdout, SqlEvalReport((_outcome("f", CORRECT), _outcome("g", FAILED),
+                                          _outcome("h", CORRECT, honest=True)), "offline")),
+    ]
+    text = format_sets_report(results)
+    lines = text.splitlines()
+    assert "== in-model (shipped): seed_data/eval/sql_questions.yaml — 3 questions" in text
+
+    def figure(verdict: str, count: str) -> list[str]:
+        return [ln for ln in lines if ln.strip().startswith(verdict) and count in ln]
+
+    assert any("33.3%" in ln and "target >= 98%: MISSED" in ln for ln in figure(CORRECT, "1/3"))
+    assert figure(HONEST, "1/3") and figure(WRONG, "1/3")
+    assert any("target >= 95%: MISSED" in ln for ln in figure(CORRECT, "1/2"))
+    assert any("target <= 0: MISSED" in ln for ln in figure(WRONG, "1/2"))
+    assert figure(FAILED, "1/3")
+    # What a developer fixes: each confidently wrong answer, what it showed and why it is wrong.
+    assert "    c  question c" in lines and "        shown: Revenue: **€1**." in lines
+    assert "        shown: Orders: **17,501**." in lines
+    assert "        why: there is no such thing" in lines
+    assert "  with gold SQL: 2 — correct 1, honest 0, confidently wrong 0, failed 1" in lines
+    assert "  correct by language: en 0/1 (0.0%), fr 1/1 (100.0%)" in lines
+    summary = lines[lines.index(next(ln for ln in lines if ln.startswith("set "))):]
+    assert "questions" in summary[0] and "confidently wrong" in summary[0]
+    assert any(ln.startswith("holdout") and ln.endswith("no target") for ln in summary)
+    assert any(ln.startswith("in-model (shipped)") and "1 (33.3%)" in ln
+               and "MISSED: correct below 98%" in ln for ln in summary)

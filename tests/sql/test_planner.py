@@ -6,6 +6,10 @@ its plan must show; a row checks only the fields it lists (see `EXPECTATIONS`).
 
 from __future__ import annotations
 
+import ast
+import re
+import time
+import tokenize
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -16,13 +20,14 @@ import pytest
 import yaml
 
 from agents.sql.planner import Plan, PlanningContext, plan_question
+from agents.sql.planner.coverage import MAX_ECHO
 from agents.sql.semantic_model import load_semantic_model
 
 MODEL = load_semantic_model(Path(__file__).resolve().parents[2] / "seed_data" /
                             "semantic_model.yaml")
-CTX = PlanningContext(MODEL, date(2025, 12, 31))
+CTX = PlanningContext(MODEL, date(2025, 12, 31), date(2017, 1, 1))
 CASES_DIR = Path(__file__).resolve().parent / "planner"
-THEMES = ("periods", "metrics", "values", "ranking", "problems")
+THEMES = ("periods", "metrics", "values", "ranking", "problems", "words", "limits", "entities")
 
 
 def _cases(theme: str) -> list[dict[str, Any]]:
@@ -95,6 +100,9 @@ EXPECTATIONS: dict[str, Callable[[Plan, Any], None]] = {
     "sql_contains": _sql_contains,
     "sql_lacks": _sql_lacks,
     "explanation_contains": _explanation_contains,
+    "not_understood": lambda plan, want: _equal(plan.not_understood, tuple(want)),
+    "understood_as": lambda plan, want: _equal(plan.understood_as, want),
+    "corrections": lambda plan, want: _equal(plan.corrections, tuple(tuple(c) for c in want)),
 }
 
 
@@ -147,3 +155,72 @@ def test_vocabulary_is_one_deterministic_alternation() -> None:
     assert again.pattern.pattern == CTX.vocabulary.pattern.pattern
     assert again.entries["france"][0] == ("value", "region", "France")
     assert len(CTX.vocabulary.phrases) >= len(CTX.vocabulary.entries)
+
+
+# ---------------------------------------------------------------- nothing of the demo in the code
+
+PLANNER_DIR = Path(__file__).resolve().parents[2] / "agents" / "sql" / "planner"
+
+
+def _model_names() -> tuple[set[str], set[str]]:
+    """The model's keys (as string literals) and its value strings and prefixes (as words)."""
+    keys = {*MODEL.metrics, *(k for k, d in MODEL.dimensions.items() if not d.is_time),
+            *MODEL.sources}
+    names = {v for d in MODEL.dimensions.values() for v in d.values}
+    names |= {d.strip_prefix.strip() for d in MODEL.dimensions.values() if d.strip_prefix}
+    return keys, names
+
+
+def _literal(token: str) -> str:
+    try:
+        return str(ast.literal_eval(token))
+    except ValueError:  # an f-string: its text is enough to compare with a key
+        return token.lstrip("rRbBfF").strip("\"'")
+
+
+def _code(path: Path) -> tuple[list[str], str]:
+    """The file's string literals (docstrings left out) and its text without comments."""
+    strings, kept = [], []
+    previous = tokenize.NEWLINE
+    with path.open("rb") as f:
+        for token in tokenize.tokenize(f.readline):
+            if token.type == tokenize.COMMENT:
+                continue
+            docstring = token.type == tokenize.STRING and previous in (
+                tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
+            if token.type == tokenize.STRING and not docstring:
+                strings.append(_literal(token.string))
+            if not docstring:
+                kept.append(token.string)
+            if token.type not in (tokenize.NL, tokenize.COMMENT):
+                previous = token.type
+    return strings, " ".join(kept)
+
+
+def test_the_planner_code_names_nothing_of_the_model() -> None:
+    # The model's metric, dimension and source keys, its values and prefixes, and the data's
+    # years: none in the planner's code (comments and docstrings may give examples).
+    keys, names = _model_names()
+    for path in PLANNER_DIR.glob("*.py"):
+        strings, code = _code(path)
+        assert not keys & set(strings), (path.name, keys & set(strings))
+        for name in names:
+            assert not re.search(rf"\b{re.escape(name)}\b", code), (path.name, name)
+        assert not re.search(r"\b(?:19|20)[0-9]{2}\b", code), path.name
+
+
+def test_not_understood_never_echoes_more_than_its_limit() -> None:
+    plan = plan_question("revenue " + " ".join(f"zorglub{i}" for i in range(80)), CTX)
+    assert not plan.confident and plan.not_understood
+    assert sum(len(w) for w in plan.not_understood) <= MAX_ECHO
+    assert len(plan.problem or "") < 2 * MAX_ECHO + 200
+
+
+def test_planning_stays_fast() -> None:
+    questions = [case["question"] for theme in THEMES for case in _cases(theme)]
+    took = []
+    for question in questions * 3:
+        start = time.perf_counter()
+        plan_question(question, CTX)
+        took.append(time.perf_counter() - start)
+    assert sorted(took)[len(took) // 2] < 0.005

@@ -178,3 +178,25 @@ def test_verified_queries_are_few_shot_examples_for_the_model(
     prompt = fake_llm.chat_requests(asks_for_sql)[0]["messages"][1]["content"]
     assert "Verified examples" in prompt and DISCOUNT_SQL in prompt
 
+
+
+def test_pending_reviews_name_the_documents_their_answers_cited(
+    resources: Any, seeded: str, clean_verified: None
+) -> None:
+    import json
+    import uuid
+
+    from agents.sql.verified import propose_correction
+
+    cited, plain = str(uuid.uuid4()), str(uuid.uuid4())
+    sources = [{"title": "Memo", "path": "docs/board/memo.md"}, {"title": "No path"}]
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        conn.execute("INSERT INTO app.query_log (answer_id, user_name, question, route, mode,"
+                     " sources) VALUES (%s, 'alice', 'q1', 'docs', 'test', %s),"
+                     " (%s, 'bruno', 'q2', 'sql', 'test', DEFAULT)",
+                     (cited, json.dumps(sources), plain))
+    first = propose_correction(resources.app_pool, cited, "alice", comment="c1")
+    second = propose_correction(resources.app_pool, plain, "bruno", comment="c2")
+    queue = {r.review_id: r for r in pending_reviews(resources.app_pool)}
+    assert queue[first].documents == ("docs/board/memo.md", "")
+    assert queue[second].documents == ()

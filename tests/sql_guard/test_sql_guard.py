@@ -396,3 +396,23 @@ def test_daily_spine_over_four_centuries_is_refused() -> None:
     assert not check(sql).allowed
     monthly = "SELECT generate_series('1900-01-01'::date, '2100-01-01'::date, interval '1 month')"
     assert check(monthly).allowed
+
+
+# ------------------------------------------------------------------ value size bounds
+def test_size_bound_is_inclusive() -> None:
+    from sql_guard.sizes import MAX_VALUE_CHARS
+
+    assert check(f"SELECT lpad('x', {MAX_VALUE_CHARS})").allowed
+    assert check(f"SELECT repeat('ab', {MAX_VALUE_CHARS // 2})").allowed
+    refused = check(f"SELECT repeat('ab', {MAX_VALUE_CHARS // 2 + 1})")
+    assert not refused.allowed and f"{MAX_VALUE_CHARS:,}" in (refused.reason or "")
+
+
+def test_date_spine_from_current_date_is_bounded_by_its_span() -> None:
+    ten_years = ("SELECT generate_series(current_date - interval '10 years', current_date,"
+                 " interval '1 day')")
+    assert check(ten_years).allowed
+    refused = check(ten_years.replace("10 years", "300 years"))
+    assert not refused.allowed and "100,000" in (refused.reason or "")
+    # Mixed bounds: a literal start and the current date as the end.
+    assert not check("SELECT generate_series('1700-01-01'::date, now(), interval '1 day')").allowed

@@ -20,6 +20,8 @@ failure, so the page never shows a traceback.
 - `ab`: the A/B statistics: a variant's figures, win rate and Wilson interval.
 - `queries`: the SQL that reads them, one transaction per call or per dashboard.
 - `frames`: the figures as the pandas frames the page draws.
+- `visibility`: what a viewer may see of rows about documents (sources, answer text,
+  comments): the documents' own rule, the same as retrieval's.
 """
 
 from __future__ import annotations

@@ -102,6 +102,8 @@ class RatedAnswer:
     thumbs_down: int
     thumbs_up: int
     comments: tuple[str, ...]
+    # The path of each source ("" when it has none), for the viewer's rule (see visibility).
+    documents: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from datetime import datetime
 import psycopg
 from psycopg_pool import ConnectionPool
 
+from agents.app.documents import readable_paths, reading_groups
 from agents.app.monitoring.ab import VariantStats
 from agents.app.monitoring.figures import (
     STAGE_ORDER,
@@ -29,7 +30,9 @@ from agents.app.monitoring.figures import (
     ThumbsPoint,
     Window,
 )
+from agents.app.monitoring.visibility import visible_to
 from agents.errors import AssistantError
+from agents.store.users import User
 
 DEFAULT_TIMEOUT_MS = 10_000
 ConnOrPool = psycopg.Connection | ConnectionPool
@@ -132,11 +135,12 @@ def thumbs_over_time(source: ConnOrPool, days: int, *, until: datetime | None = 
         return _thumbs(conn, Window(days, until), bucket)
 
 
-def worst_rated(source: ConnOrPool, days: int, *, until: datetime | None = None, limit: int = 10,
-                timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[RatedAnswer]:
-    """Answers with the most thumbs down (then fewest up, newest), with their SQL or sources."""
+def worst_rated(source: ConnOrPool, days: int, *, viewer: User, until: datetime | None = None,
+                limit: int = 10, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> list[RatedAnswer]:
+    """Answers with the most thumbs down (then fewest up, newest), with their SQL or sources,
+    as `viewer` may see them (agents.app.monitoring.visibility)."""
     with _reading(source, timeout_ms) as conn:
-        return _worst(conn, Window(days, until), limit)
+        return _worst_for(conn, Window(days, until), limit, viewer)
 
 
 def ab_table(source: ConnOrPool, days: int, *, until: datetime | None = None,
@@ -160,10 +164,11 @@ def summary(source: ConnOrPool, days: int, *, until: datetime | None = None,
         return _summary(conn, Window(days, until))
 
 
-def load_dashboard(source: ConnOrPool, days: int, *, until: datetime | None = None,
-                   bucket: Bucket = "day", limit: int = 10,
+def load_dashboard(source: ConnOrPool, days: int, *, viewer: User,
+                   until: datetime | None = None, bucket: Bucket = "day", limit: int = 10,
                    timeout_ms: int = DEFAULT_TIMEOUT_MS) -> Dashboard:
-    """Everything the monitoring page shows, read on one connection in one transaction."""
+    """Everything the monitoring page shows `viewer`, read on one connection in one
+    transaction; rows about documents the viewer may not read as visibility says."""
     window = Window(days, until)
     with _reading(source, timeout_ms) as conn:
         return Dashboard(
@@ -174,7 +179,7 @@ def load_dashboard(source: ConnOrPool, days: int, *, until: datetime | None = No
             blocks=_blocks(conn, window),
             reasons=_reasons(conn, window, limit),
             thumbs=_thumbs(conn, window, bucket),
-            worst=_worst(conn, window, limit),
+            worst=_worst_for(conn, window, limit, viewer),
             variants=_variants(conn, window),
             errors=_errors(conn, window),
             bucket=bucket,
@@ -248,6 +253,14 @@ def _thumbs(conn: psycopg.Connection, window: Window, bucket: Bucket) -> list[Th
     return [ThumbsPoint(r[0], r[1], r[2]) for r in rows]
 
 
+def _worst_for(conn: psycopg.Connection, window: Window, limit: int,
+               viewer: User) -> list[RatedAnswer]:
+    worst = _worst(conn, window, limit)
+    if not any(a.documents for a in worst):
+        return worst
+    return visible_to(worst, readable_paths(conn, reading_groups(viewer)))
+
+
 def _worst(conn: psycopg.Connection, window: Window, limit: int) -> list[RatedAnswer]:
     rows = conn.execute(
         f"WITH scoped AS ({_SCOPED}), votes AS ({_VOTES}),"
@@ -269,9 +282,15 @@ def _worst(conn: psycopg.Connection, window: Window, limit: int) -> list[RatedAn
             sql=r[6], sources=tuple(_source_label(s) for s in (r[7] or [])),
             answer_text=r[8], thumbs_down=r[9], thumbs_up=r[10],
             comments=tuple(dict.fromkeys(c.strip() for c in r[11])),
+            documents=tuple(_source_path(s) for s in (r[7] or [])),
         )
         for r in rows
     ]
+
+
+def _source_path(source: object) -> str:
+    """The document a query_log.sources item cites ("" when it names none: never readable)."""
+    return str(source.get("path") or "") if isinstance(source, dict) else ""
 
 
 def _source_label(source: object) -> str:

@@ -4,6 +4,7 @@ is held by row level security."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import psycopg
@@ -126,16 +127,18 @@ def probe_reader(url: str) -> _ReaderReport:
     the server could not settle (a busy table, a read-only standby).
     """
     with psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S) as conn:
-        _open_probe_session(conn)
         role = str(conn.execute("SELECT current_user").fetchone()[0])  # type: ignore[index]
         dbname = conn.info.dbname
         report = _ReaderReport(role=role)
+        # Read before the probe session sets its own statement_timeout.
+        findings = _limit_findings(conn, role, dbname)
+        _open_probe_session(conn)
         tables, readable = _warehouse_tables(conn)
         report.tables, report.readable = len(tables), len(readable)
         if readable:
             schema, table = readable[0]
             conn.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(sql.Identifier(schema, table)))
-        findings = _attribute_findings(conn, role)
+        findings += _attribute_findings(conn, role)
         with conn.transaction(force_rollback=True):
             written = _writes_granted(conn, tables, dbname)
             app = conn.execute("SELECT to_regnamespace('app') IS NOT NULL "
@@ -147,6 +150,46 @@ def probe_reader(url: str) -> _ReaderReport:
     report.problems = [problem for problem, _ in findings]
     report.fixes = [fix for _, fix in findings]
     return report
+
+
+_UNITS = {"kB": 1, "MB": 1024, "GB": 1024 * 1024, "ms": 1, "s": 1000, "min": 60_000}
+
+
+def _base_units(value: str) -> int:
+    """'256MB' -> 262144 (kB), '30s' -> 30000 (ms): the units pg_settings reports."""
+    match = re.fullmatch(r"(\d+)\s*(kB|MB|GB|ms|s|min)", value)
+    if match is None:
+        raise ValueError(f"not a size or duration: {value!r}")
+    return int(match.group(1)) * _UNITS[match.group(2)]
+
+
+def _limit_findings(conn: psycopg.Connection, role: str, dbname: str) -> list[Finding]:
+    """The role's own limits (as its sessions start) and its lack of TEMP on this database.
+
+    A limit that is off (0, or -1 for temp_file_limit) or above the one `sourced setup` sets
+    is a finding; so is statement_timeout off. The fix is the ALTER ROLE setup would run.
+    """
+    wanted = {**roles.READER_SETTINGS,
+              "statement_timeout": f"{roles.STATEMENT_TIMEOUT_CEILING_MS}ms"}
+    wanted.pop("default_transaction_read_only", None)
+    rows = conn.execute("SELECT name, setting FROM pg_settings WHERE name = ANY(%s)",
+                        (sorted(wanted),)).fetchall()
+    current = {str(name): int(setting) for name, setting in rows}
+    findings: list[Finding] = []
+    for name, value in sorted(wanted.items()):
+        have = current.get(name, 0)
+        # statement_timeout: the executor sets a shorter one; any ceiling will do here.
+        too_high = name != "statement_timeout" and have > _base_units(value)
+        if have <= 0 or too_high:
+            shown = "off" if have <= 0 else f"{have:,} {'ms' if 'timeout' in name else 'kB'}"
+            findings.append((f"{role} has {name} {shown} (setup sets {value})",
+                             f"ALTER ROLE {role} SET {name} = '{value}';"))
+    temp = conn.execute("SELECT has_database_privilege(current_database(), 'TEMP')").fetchone()
+    if temp and temp[0]:
+        findings.append((f"{role} can create temporary tables in database {dbname}",
+                         f"REVOKE TEMP ON DATABASE {dbname} FROM PUBLIC; "
+                         f"REVOKE TEMP ON DATABASE {dbname} FROM {role};"))
+    return findings
 
 
 def _open_probe_session(conn: psycopg.Connection) -> None:
@@ -286,8 +329,8 @@ def check_readers_read_only(ctx: Context) -> Check:
                      "As the database owner (psql \"$(sourced db url)\"): "
                      + " ".join(dict.fromkeys(fixes)))
     return Check(READER_READ_ONLY, True,
-                 f"{plural(len(reports), 'role')} can SELECT the warehouse; INSERT, CREATE and "
-                 "the app schema refused")
+                 f"{plural(len(reports), 'role')} can SELECT the warehouse; INSERT, CREATE, "
+                 "TEMP and the app schema refused; temp files, memory and idle time limited")
 
 
 def check_docs_reader(ctx: Context) -> Check:

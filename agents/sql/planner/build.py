@@ -128,6 +128,15 @@ def _filter_condition(dim: Dimension, values: tuple[str, ...], source_key: str,
     return exp.In(this=column, expressions=literals)
 
 
+Defaults = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _defaults(plan: Plan, metric: Metric) -> Defaults:
+    """The metric's default filters the plan does not override by filtering or grouping."""
+    chosen = {*plan.dimensions, *(k for k, _ in plan.filters)}
+    return tuple((k, v) for k, v in metric.default_filters.items() if k not in chosen)
+
+
 def _conditions(plan: Plan, model: SemanticModel, source_key: str, metrics: list[Metric],
                 where: str | None, period: Period | None, time_col: exp.Expr) -> list[exp.Expr]:
     conditions: list[exp.Expr] = []
@@ -143,7 +152,7 @@ def _conditions(plan: Plan, model: SemanticModel, source_key: str, metrics: list
         conditions.append(exp.GTE(this=time_col.copy(), expression=_date(period.start)))
         conditions.append(exp.LT(this=time_col.copy(), expression=_date(period.end)))
     conditions.extend(_filter_condition(model.dimensions[k], values, source_key, metrics)
-                      for k, values in plan.filters)
+                      for k, values in (*plan.filters, *_defaults(plan, metrics[0])))
     return conditions
 
 
@@ -181,12 +190,13 @@ def _metric_column(model: SemanticModel, metric_key: str) -> exp.Expr:
 def _source_selects(plan: Plan, model: SemanticModel,
                     period: Period | None) -> list[tuple[str, exp.Select]]:
     """One named SELECT per (source, WHERE) among the plan's base metrics."""
-    groups: dict[tuple[str, str | None], list[Metric]] = {}
+    groups: dict[tuple[str, str | None, Defaults], list[Metric]] = {}
     for metric in base_metrics(model, plan.metrics):
-        groups.setdefault((metric.source or "", metric.where), []).append(metric)
+        key = (metric.source or "", metric.where, _defaults(plan, metric))
+        groups.setdefault(key, []).append(metric)
     return [
         (f"m{i}", _source_select(plan, model, src, ms, where, period))
-        for i, ((src, where), ms) in enumerate(groups.items())
+        for i, ((src, where, _), ms) in enumerate(groups.items())
     ]
 
 

@@ -7,13 +7,6 @@ from agents.sql.planner.periods import day_words
 from agents.sql.planner.values import Period, Plan
 from agents.sql.semantic_model import SemanticModel
 
-# Offered when the planner cannot map a question. They name the demo warehouse's figures.
-SUGGESTIONS = (
-    "planner.suggestion.revenue_by_region",
-    "planner.suggestion.active_customers",
-    "planner.suggestion.top_products",
-)
-
 
 def _definitions(plan: Plan, model: SemanticModel) -> list[str]:
     return [model.metrics[k].definition.get(plan.lang) or model.metrics[k].definition["en"]
@@ -71,7 +64,9 @@ def _share(plan: Plan) -> list[str]:
 def explain(plan: Plan, model: SemanticModel) -> str:
     """The plain sentence shown under the numbers: definitions, grouping, filters, period."""
     parts = [*_definitions(plan, model), *_breakdown(plan, model), *_filters(plan, model),
-             *_time(plan, model), *_ranking(plan), *_share(plan)]
+             *_time(plan, model), *_ranking(plan), *_share(plan),
+             *(say("planner.understood.corrected", plan.lang, written=w, read=r)
+               for w, r in plan.corrections)]
     text = "; ".join(parts)
     if plan.assumptions:
         text += ". " + say("planner.assumed", plan.lang, assumptions="; ".join(plan.assumptions))
@@ -79,5 +74,6 @@ def explain(plan: Plan, model: SemanticModel) -> str:
 
 
 def suggestions(model: SemanticModel, lang: str, limit: int = 3) -> list[str]:
-    """Close questions the planner can answer, offered when it cannot map one."""
-    return [say(key, lang) for key in SUGGESTIONS][:limit]
+    """Close questions the planner can answer, offered when it cannot map one: the model's."""
+    offered = model.suggestions.get(lang) or model.suggestions.get("en") or ()
+    return list(offered)[:limit]

@@ -79,6 +79,8 @@ class TimeHit:
     assumption: str | None = None
     # "versus the same quarter last year": compare the period with the one a year earlier.
     year_earlier: bool = False
+    # "between 2021 and 2022": the two ends, compared when the question asks for a growth.
+    ends: tuple[Period, Period] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +93,7 @@ class TimeReading:
     year_earlier: bool = False
     assumptions: tuple[str, ...] = ()
     spans: tuple[Span, ...] = ()
+    ends: tuple[tuple[Period, Period], ...] = ()
 
 
 Handler = Callable[[tuple[str, ...], date, str], TimeHit]
@@ -145,7 +148,8 @@ def anchor_quarter(anchor: date) -> int:
 
 def _range(g: tuple[str, ...], anchor: date, lang: str) -> TimeHit:
     a, b = sorted((int(g[0]), int(g[1])))
-    return TimeHit(Period(date(a, 1, 1), date(b + 1, 1, 1), f"{a}-{b}"))
+    return TimeHit(Period(date(a, 1, 1), date(b + 1, 1, 1), f"{a}-{b}"),
+                   ends=(year_period(a), year_period(b)))
 
 
 def _since(g: tuple[str, ...], anchor: date, lang: str) -> TimeHit:
@@ -237,7 +241,8 @@ def _year(g: tuple[str, ...], anchor: date, lang: str) -> TimeHit:
 
 # ---------------------------------------------------------------- rules
 
-YEAR = r"(20[0-9]{2})"
+# Years the calendar may hold; whether the data does is a problem of its own.
+YEAR = r"((?:19|20)[0-9]{2})"
 MONTH_NAMES = "|".join(sorted(MONTHS, key=len, reverse=True))
 # Most specific first: a range or a quarter before the bare years it contains.
 _RULES: tuple[tuple[str, Handler], ...] = (
@@ -325,10 +330,15 @@ COMPARE_CUES = re.compile(
     r"compare a|comparer|comparaison|contre)\b|\b(?:more|less|fewer|higher|lower|"
     r"better|worse|plus|moins)\b.*\b(?:than|qu|que)\b"
 )
+COMPARE_WORDS = re.compile(
+    r"\b(?:vs|versus|compared (?:to|with)|compare|comparison|against|par rapport a|"
+    r"compare a|comparer|comparaison|contre)\b"
+)
 GROWTH_CUES = re.compile(
-    r"\b(?:growth|grow|grew|increase|change|evolution|evolve|evolved|croissance|progression|"
-    r"variation|augmentation|hausse|baisse|evolue|yoy|year over year|"
-    r"d une annee sur l autre)\b"
+    r"\b(?:growth|grow|grew|grown|increase|increased|decrease|decreased|rise|rose|risen|fall|"
+    r"fell|drop|dropped|decline|declined|change|changed|evolution|evolve|evolved|croissance|"
+    r"progression|variation|augmentation|hausse|baisse|evolue|augmente|augmentee|progresse|"
+    r"diminue|recule|grandi|cru|yoy|year over year|d une annee sur l autre)\b"
 )
 
 
@@ -365,4 +375,5 @@ def parse_time(text: str, anchor: date, lang: str) -> TimeReading:
         year_earlier=any(h.year_earlier for _, h in hits),
         assumptions=assumptions,
         spans=tuple(taken),
+        ends=tuple(h.ends for _, h in hits if h.ends is not None),
     )

@@ -40,3 +40,11 @@ class Plan:
     column_labels: dict[str, str] = field(default_factory=dict)
     column_formats: dict[str, str] = field(default_factory=dict)
     time_columns: tuple[str, ...] = ()
+    # The plan restated in the user's language, shown above the table so that a misreading is
+    # caught at a glance: "Revenue by region, top 5, orders dated in 2022".
+    understood_as: str = ""
+    # The question's words or phrases that no rule explained (empty when all were understood);
+    # any of them makes the plan not confident.
+    not_understood: tuple[str, ...] = ()
+    # Typos read as a known name, (as written, as read): (("revnue", "revenue"),).
+    corrections: tuple[tuple[str, str], ...] = ()

@@ -17,10 +17,6 @@ Span = tuple[int, int]
 # What a phrase can mean: (kind, key, value); kind is metric | dimension | value.
 Sense = tuple[str, str, str | None]
 
-# Everyday words that are also names in the model: they count only when written as names
-# ("US" the country, not "us"; "CA" the revenue, not "ça"; "Forecast" the product, not a
-# forecast). Product names without their "Lumen" prefix are added when they are one word.
-SPELLED_AS_NAMES: dict[str, str] = {"us": "US", "ca": "CA"}
 FILLER_WORDS = frozenset({"of", "the", "our", "a", "de", "des", "du", "la", "le", "les", "d",
                           "l", "nos", "notre", "un", "une"})
 # Metrics before dimensions before values: deterministic whatever the hash seed.
@@ -54,8 +50,10 @@ class Match:
     key: str
     value: str | None = None
     phrase: str = ""
-    # Other readings of the same words ("France" is a region and a country): (key, value).
+    # Other readings of the same words (a region and a country of one name): (key, value).
     alternatives: tuple[tuple[str, str], ...] = ()
+    # A metric phrase that also names a dimension ("customers"): that dimension.
+    dimension: str | None = None
 
 
 def flat(text: str) -> str:
@@ -77,15 +75,17 @@ def words_between(text: str, start: int, end: int) -> int:
 
 
 def _dimension_phrases(dim: Dimension, spelled: dict[str, str]) -> list[tuple[str, Sense]]:
-    """A dimension's names and values; one-word short product names join `spelled`."""
+    """A dimension's names and values; one-word values without the dimension's prefix (the
+    model's `strip_prefix`) count only when written as names, so they join `spelled`."""
     found: list[tuple[str, Sense]] = [
         (phrase, ("dimension", dim.key, None))
         for phrase in [*dim.names.values(), *(s for v in dim.synonyms.values() for s in v)]
     ]
     for value in dim.values:
         found.append((value, ("value", dim.key, value)))
-        if dim.key == "product" and value.lower().startswith("lumen "):
-            short = value[6:]
+        prefix = dim.strip_prefix
+        if prefix and value.lower().startswith(prefix.lower()):
+            short = value[len(prefix):]
             found.append((short, ("value", dim.key, value)))
             if " " not in short.strip():
                 spelled[normalize(short)] = short
@@ -121,7 +121,9 @@ def _ordered_readings(model: SemanticModel,
 
 
 def build_vocabulary(model: SemanticModel) -> Vocabulary:
-    spelled: dict[str, str] = dict(SPELLED_AS_NAMES)
+    # Everyday words that are also names count only when written as names ("US" the country,
+    # not "us"): the model's `written_as`.
+    spelled: dict[str, str] = {normalize(w): w for w in model.written_as}
     ordered = _ordered_readings(model, _model_phrases(model, spelled))
     alternation = "|".join(re.escape(p) for p in sorted(ordered, key=lambda p: (-len(p), p)))
     return Vocabulary(
@@ -145,5 +147,7 @@ def find_phrases(text: str, question: str, vocabulary: Vocabulary,
         kind, key, value = readings[0]
         alternatives = tuple((k2, v2) for kind2, k2, v2 in readings[1:]
                              if kind2 == "value" and kind == "value" and v2 is not None)
-        matches.append(Match(m.start(), m.end(), kind, key, value, phrase, alternatives))
+        dimension = next((k2 for kind2, k2, _ in readings[1:] if kind2 == "dimension"), None)
+        matches.append(Match(m.start(), m.end(), kind, key, value, phrase, alternatives,
+                             dimension if kind == "metric" else None))
     return tuple(matches)

@@ -1,0 +1,77 @@
+"""Offline evaluation: SQL answers against gold SQL or an honest answer, and retrieval quality.
+
+- `compare`: do an answer's rows answer like the gold rows (the comparison rule in full).
+- `verdicts`: every SQL answer is correct, honest or confidently wrong (or failed), and why.
+- `sql_sets`: the SQL evaluation files (gold SQL or `expect: honest`), the three shipped sets
+  and their targets, asking each question through the pipeline as a user would.
+- `rag_set`: hit@1, hit@5 and MRR of the expected document, and the leak check.
+- `report`: what `sourced eval sql` and `sourced eval rag` print.
+"""
+
+from __future__ import annotations
+
+from agents.commands.evaluation.compare import (
+    MAX_MAPPINGS,
+    REL_TOL,
+    Comparison,
+    compare_results,
+    normalize_value,
+    values_equal,
+)
+from agents.commands.evaluation.rag_set import (
+    DEFAULT_USER,
+    RAG_DEPTH,
+    RAG_QUESTIONS,
+    RagEvalReport,
+    RagOutcome,
+    RagQuestion,
+    evaluate_rag,
+    load_rag_questions,
+)
+from agents.commands.evaluation.report import (
+    format_rag_report,
+    format_set,
+    format_sets_report,
+    format_sql_report,
+)
+from agents.commands.evaluation.sql_sets import (
+    EVAL_SETS,
+    SQL_HOLDOUT,
+    SQL_OUT_OF_MODEL,
+    SQL_QUESTIONS,
+    EvalSet,
+    SetResult,
+    SqlEvalReport,
+    SqlOutcome,
+    SqlQuestion,
+    evaluate_questions,
+    evaluate_sets,
+    evaluate_sql,
+    load_sql_questions,
+    run_gold,
+)
+from agents.commands.evaluation.verdicts import (
+    CORRECT,
+    ERROR,
+    FAILED,
+    HONEST,
+    MISS,
+    PASS,
+    REFUSED,
+    VERDICTS,
+    WRONG,
+    Judgement,
+    is_stated_limit,
+    judge_answer,
+)
+
+__all__ = [
+    "CORRECT", "DEFAULT_USER", "ERROR", "EVAL_SETS", "FAILED", "HONEST", "MAX_MAPPINGS", "MISS",
+    "PASS", "RAG_DEPTH", "RAG_QUESTIONS", "REFUSED", "REL_TOL", "SQL_HOLDOUT", "SQL_OUT_OF_MODEL",
+    "SQL_QUESTIONS", "VERDICTS", "WRONG", "Comparison", "EvalSet", "Judgement", "RagEvalReport",
+    "RagOutcome", "RagQuestion", "SetResult", "SqlEvalReport", "SqlOutcome", "SqlQuestion",
+    "compare_results", "evaluate_questions", "evaluate_rag", "evaluate_sets", "evaluate_sql",
+    "format_rag_report", "format_set", "format_sets_report", "format_sql_report",
+    "is_stated_limit", "judge_answer", "load_rag_questions", "load_sql_questions",
+    "normalize_value", "run_gold", "values_equal",
+]

@@ -1,0 +1,73 @@
+"""The chat says what it understood: above a data answer's table, and in the honest answer to a
+question it could not place, whose close questions are buttons that ask them."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from agents.ask import pipeline
+from agents.sql.planner import Plan, PlanningContext
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+UNKNOWN = "churned"
+
+
+def _ask(question: str, login: str = "alice") -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["login"] = login
+    at.run()
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception
+    return at
+
+
+def test_a_data_answer_shows_what_it_understood_above_its_table(resources: Any) -> None:
+    at = _ask("What was total revenue in 2018?")
+    understood = [c.value for c in at.caption if c.value.startswith("Understood as: ")]
+    assert len(understood) == 1 and "2018" in understood[0], [c.value for c in at.caption]
+    assert len(at.dataframe) == 1
+
+
+def test_a_french_data_answer_says_it_in_french(resources: Any) -> None:
+    at = _ask("Combien de clients actifs en 2017 ?")
+    assert any(c.value.startswith("Compris comme : ") and "2017" in c.value for c in at.caption)
+
+
+def test_the_honest_answer_highlights_the_word_and_its_suggestions_ask_when_clicked(
+    resources: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.plan_question
+
+    def planner(question: str, ctx: PlanningContext) -> Plan:
+        plan = real(question, ctx)
+        if UNKNOWN not in question:
+            return plan
+        return replace(plan, confident=False, sql=None, not_understood=(UNKNOWN,))
+
+    monkeypatch.setattr(pipeline, "plan_question", planner)
+
+    at = _ask(f"How many {UNKNOWN} customers in 2021?")
+
+    assert not at.dataframe
+    assert any(f"I don't know what “{UNKNOWN}” means" in m.value for m in at.markdown)
+    assert any(m.value.startswith("Not understood: ") and f"[{UNKNOWN}]" in m.value
+               and "background" in m.value for m in at.markdown)
+    sidebar = {b.label for b in at.sidebar.button}
+    offered = [b for b in at.main.button if b.label not in sidebar
+               and (b.key or "").startswith("sug-")]
+    assert 2 <= len(offered) <= 3
+    # Shown as buttons, not a second time as a list in the text.
+    assert not any(f"- {offered[0].label}" in m.value for m in at.markdown)
+
+    chosen = offered[0].label
+    offered[0].click().run()
+
+    assert not at.exception
+    assert any(m.value == chosen for m in at.markdown)  # asked as the user's question
+    assert len(at.dataframe) == 1
+    assert any(c.value.startswith("Understood as: ") for c in at.caption)
