@@ -70,7 +70,9 @@ def render_answer(answer: Answer, *, show_text: bool = True, actions: bool = Tru
         st.success(f"✔ {answer.verified_by}", icon="✅")
     if answer.columns:
         _render_table(answer)
-    if answer.explanation:
+    # A not-understood answer has no definition to show: its explanation is the problem, said
+    # in the text already.
+    if answer.explanation and answer.error != "not_understood":
         st.caption(("Definition used: " if answer.sql_source != "verified" else "")
                    + answer.explanation)
     if answer.sql:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from agents.ask.router import RouteName
 from agents.errors import AssistantError
+from agents.messages import say
 from agents.sql.executor import to_json_value
 
 # What went wrong, when something did. `Answer.error` stores `Fault.code`: the kind itself, the
@@ -53,6 +54,7 @@ class Source:
     modified: str
     score: float
     passage: str
+    uploaded_by: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -63,6 +65,7 @@ class Source:
             "page": self.page,
             "modified": self.modified,
             "score": round(self.score, 6),
+            "uploaded_by": self.uploaded_by,
         }
 
 
@@ -160,4 +163,7 @@ def source_line(source: Source, lang: str) -> str:
     if source.page:
         where.append(f"p. {source.page}")
     place = f" — {', '.join(where)}" if where else ""
-    return f"[{source.number}] {source.title}{place} ({source.modified}) · `{source.path}`"
+    uploaded = (" · " + say("ask.uploaded_by", lang, login=source.uploaded_by)
+                if source.uploaded_by else "")
+    return (f"[{source.number}] {source.title}{place} ({source.modified}) · `{source.path}`"
+            f"{uploaded}")

@@ -56,6 +56,7 @@ def sources_from(passages: list[Passage]) -> list[Source]:
             modified=p.modified_at.date().isoformat(),
             score=p.score,
             passage=p.content,
+            uploaded_by=p.uploaded_by,
         )
         for i, p in enumerate(passages, start=1)
     ]

@@ -54,7 +54,7 @@ WITH terms AS (
         LIMIT %(candidates)s
     ) matched
 )
-SELECT c.chunk_id, d.title, d.path, c.section, c.page, d.modified_at, c.content,
+SELECT c.chunk_id, d.title, d.path, c.section, c.page, d.modified_at, c.content, d.uploaded_by,
        coalesce(1.0 / (%(rrf_k)s + vec.rank), 0) + coalesce(1.0 / (%(rrf_k)s + fts.rank), 0)
            AS score,
        1 - vec.distance AS similarity,
@@ -117,6 +117,9 @@ class Passage:
     text_match: bool
     matched_terms: int = 0
     query_terms: int = 0
+    # Who uploaded the document through the app (None: indexed from an administrator's folder),
+    # shown with the source so a planted upload is recognisable as one.
+    uploaded_by: str | None = None
 
     @property
     def answers(self) -> bool:
@@ -163,8 +166,9 @@ def retrieve_chunks(
     passages = [
         Passage(
             chunk_id=r[0], title=r[1], path=r[2], section=r[3], page=r[4], modified_at=r[5],
-            content=r[6], score=float(r[7]), similarity=None if r[8] is None else float(r[8]),
-            text_match=bool(r[9]), matched_terms=int(r[10] or 0), query_terms=int(r[11] or 0),
+            content=r[6], uploaded_by=r[7], score=float(r[8]),
+            similarity=None if r[9] is None else float(r[9]), text_match=bool(r[10]),
+            matched_terms=int(r[11] or 0), query_terms=int(r[12] or 0),
         )
         for r in rows
     ]

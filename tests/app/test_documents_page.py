@@ -14,6 +14,8 @@ from streamlit.testing.v1 import AppTest
 
 from agents.app import documents, publishing
 from agents.app import state as app_state
+from agents.ask import pipeline
+from agents.ask.answer import source_line
 from agents.docs.retrieval import retrieve_chunks
 from agents.errors import BadInput
 from agents.store.users import User
@@ -102,6 +104,13 @@ def test_an_upload_is_listed_and_retrieved_for_its_readers(docs_resources: Any) 
                                 "Where does the team offsite take place?",
                                 documents.reading_groups(emma))
     assert found and found[0].path == stored
+    # The chat's sources say whose upload it is, so a planted document is recognisable.
+    assert found[0].uploaded_by == "emma"
+    answer = pipeline.ask("Where does the team offsite take place?", "emma", docs_resources)
+    offsite = [s for s in answer.sources if s.path == stored]
+    assert offsite and offsite[0].uploaded_by == "emma"
+    assert "uploaded by emma" in source_line(offsite[0], "en")
+    assert "déposé par emma" in source_line(offsite[0], "fr")
 
     # Removing it removes its passages: the file and its index entry go together.
     documents.remove_upload(docs_resources.app_pool, docs_resources.settings,
