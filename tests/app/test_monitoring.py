@@ -512,3 +512,28 @@ def test_page_survives_a_failing_database(pg_server: str,
         page.run()
     assert not page.exception
     assert "query log does not exist" in page.error[0].value
+
+
+def test_worst_answers_redact_secrets_logged_before_redaction(seeded: str, resources: Any) -> None:
+    """A row written before questions were redacted at the write is redacted when shown."""
+    from agents.app.monitoring.queries import worst_rated
+
+    key = "sk-proj-" + "Z" * 24
+    with psycopg.connect(seeded, autocommit=True) as conn:
+        answer_id = str(uuid.uuid4())
+        conn.execute(
+            "INSERT INTO app.query_log (answer_id, user_name, question, route, mode, answer_text)"
+            " VALUES (%s, 'alice', %s, 'sql', 'offline', 'ok')",
+            (answer_id, f"revenue 2019 my key {key} password=hunter22"))
+        conn.execute("INSERT INTO app.feedback (answer_id, user_name, rating, comment)"
+                     " VALUES (%s, 'alice', -1, %s)", (answer_id, f"token {key}"))
+    try:
+        rows = worst_rated(resources.app_pool, 30, viewer=resources.directory.get("alice"))
+        mine = [r for r in rows if r.answer_id == answer_id]
+        assert mine
+        shown = mine[0].question + " ".join(mine[0].comments)
+        assert key not in shown and "hunter22" not in shown
+    finally:
+        with psycopg.connect(seeded, autocommit=True) as conn:
+            conn.execute("DELETE FROM app.feedback WHERE answer_id = %s", (answer_id,))
+            conn.execute("DELETE FROM app.query_log WHERE answer_id = %s", (answer_id,))

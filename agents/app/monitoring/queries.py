@@ -32,6 +32,7 @@ from agents.app.monitoring.figures import (
 )
 from agents.app.monitoring.visibility import visible_to
 from agents.errors import AssistantError
+from agents.logs import Redactor
 from agents.store.users import User
 
 DEFAULT_TIMEOUT_MS = 10_000
@@ -261,6 +262,10 @@ def _worst_for(conn: psycopg.Connection, window: Window, limit: int,
     return visible_to(worst, readable_paths(conn, reading_groups(viewer)))
 
 
+# The logs' patterns: a secret pasted into a question or a comment is not shown to analysts.
+_REDACT = Redactor()
+
+
 def _worst(conn: psycopg.Connection, window: Window, limit: int) -> list[RatedAnswer]:
     rows = conn.execute(
         f"WITH scoped AS ({_SCOPED}), votes AS ({_VOTES}),"
@@ -278,10 +283,12 @@ def _worst(conn: psycopg.Connection, window: Window, limit: int) -> list[RatedAn
     ).fetchall()
     return [
         RatedAnswer(
-            answer_id=r[0], asked_at=r[1], user=r[2], question=r[3], route=r[4], variant=r[5],
+            # Rows logged before questions were redacted at the write are redacted here too.
+            answer_id=r[0], asked_at=r[1], user=r[2], question=_REDACT(r[3] or ""),
+            route=r[4], variant=r[5],
             sql=r[6], sources=tuple(_source_label(s) for s in (r[7] or [])),
-            answer_text=r[8], thumbs_down=r[9], thumbs_up=r[10],
-            comments=tuple(dict.fromkeys(c.strip() for c in r[11])),
+            answer_text=None if r[8] is None else _REDACT(r[8]), thumbs_down=r[9], thumbs_up=r[10],
+            comments=tuple(dict.fromkeys(_REDACT(c.strip()) for c in r[11])),
             documents=tuple(_source_path(s) for s in (r[7] or [])),
         )
         for r in rows
