@@ -4,7 +4,9 @@ Every question of seed_data/eval/sql_questions.yaml goes through `agents.ask.pip
 planner, guard, read-only executor, answer, query log), and its gold SQL runs through the same
 guard and executor: the peer is what the database costs without the pipeline around it.
 Process start, resource building and a first warm-up pass (which also measures the execution
-accuracy) are not timed.
+accuracy) are not timed. The follow-up p50 times the second turn of the first FOLLOW_UPS
+conversations of seed_data/eval/sql_conversations.yaml whose second turn is a data follow-up,
+asked with `follow_up_of=` the first turn's answer (the first turn is not timed).
 
 The benchmark seeds a database of its own on the app's server (the embedded one under
 SOURCED_DATA_DIR, or SOURCED_DATABASE_URL's server) and drops it at the end, so the demo's
@@ -34,6 +36,7 @@ ROUNDS = 3
 P50_TARGET_MS = 150.0
 P95_TARGET_MS = 500.0
 ACCURACY_TARGET = 0.90
+FOLLOW_UPS = 8  # conversations whose second turn is timed
 
 
 @contextlib.contextmanager
@@ -72,6 +75,40 @@ def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def follow_up_ms(resources: Resources, rounds: int = ROUNDS) -> list[float] | None:
+    """Time of the second turn of FOLLOW_UPS conversations; None when `ask` has no follow-ups."""
+    from agents.ask.pipeline import ask
+    from agents.commands.evaluation import (
+        DEFAULT_USER,
+        SQL_CONVERSATIONS,
+        load_conversations,
+        takes_follow_up,
+    )
+
+    if not takes_follow_up(ask):
+        return None
+    chosen = [c for c in load_conversations(SQL_CONVERSATIONS)
+              if c.turns[1].follow_up and c.turns[1].gold_sql][:FOLLOW_UPS]
+    timings: list[float] = []
+    for _ in range(rounds):
+        for conversation in chosen:
+            login = conversation.user or DEFAULT_USER
+            first = ask(conversation.turns[0].question, login, resources)
+            started = time.perf_counter()
+            ask(conversation.turns[1].question, login, resources, follow_up_of=first.answer_id)
+            timings.append(_ms(started))
+    return timings
+
+
+def _follow_up_figure(timings: list[float] | None, p50: float) -> Figure:
+    if timings is None:
+        return Figure("ask", "follow-up p50 (ms)", "skipped", "",
+                      "agents.ask.pipeline.ask takes no follow_up_of yet")
+    follow_p50 = median(timings)
+    return Figure("ask", "follow-up p50 turn 2 -> rows (ms)", f"{follow_p50:.1f}", "",
+                  f"ask p50 {p50:.1f} (x{follow_p50 / p50:.2f}); {len(timings)} turns")
+
+
 def run() -> list[Figure]:
     """Warm up (and score), then time ask() and the gold SQL question by question."""
     from agents.ask.pipeline import ask
@@ -103,6 +140,7 @@ def run() -> list[Figure]:
                 started = time.perf_counter()
                 plan_question(question.question, resources.planning)
                 plan_ms.append(_ms(started))
+        follow_ups = follow_up_ms(resources)
 
     p50, p95 = median(pipeline_ms), percentile(pipeline_ms, 95)
     gold_p50, gold_p95 = median(gold_ms), percentile(gold_ms, 95)
@@ -117,6 +155,7 @@ def run() -> list[Figure]:
             f"gold SQL alone {gold_p50:.1f} (pipeline x{p50 / gold_p50:.2f})",
             p50 <= P50_TARGET_MS,
         ),
+        _follow_up_figure(follow_ups, p50),
         Figure(
             "ask",
             "p95 question -> rows (ms)",

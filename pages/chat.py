@@ -1,5 +1,9 @@
 """The chat: questions, answers with their table, chart, SQL and sources, feedback, regenerate,
-and the A/B compare mode. Widgets and layout only; every rule lives in agents/."""
+and the A/B compare mode. Widgets and layout only; every rule lives in agents/.
+
+Follow-up questions: each new question is asked with the last answer shown as its context
+(`follow_up_of`), until the user starts a new topic; the pipeline decides whether it uses it.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +41,7 @@ class Turn:
     answer: Answer
     rival: Answer | None = None  # compare mode: the other variant's answer
     preferred: str | None = None
+    follow_up_of: str | None = None  # the context it was asked with: a regenerate keeps it
 
 
 resources = resources_or_stop()
@@ -55,13 +60,30 @@ with st.sidebar:
             st.session_state["pending"] = example
     if st.button("Clear the conversation"):
         st.session_state["history"] = []
+        st.session_state["topic_starts"] = []
 
 history: list[Turn] = st.session_state.setdefault("history", [])
+# Where a new topic starts: the index in `history` of its first turn (maybe one still to come).
+topic_starts: list[int] = st.session_state.setdefault("topic_starts", [])
+last_lang = history[-1].answer.lang if history else "en"
+with st.sidebar:
+    if st.button(say("app.new_topic", last_lang), key="new-topic", disabled=not history,
+                 help=say("app.new_topic_help", last_lang)) and len(history) not in topic_starts:
+        topic_starts.append(len(history))
+
+
+def context_now() -> str | None:
+    """The answer a new question follows up: the last one shown, unless a new topic started."""
+    if not history or len(history) in topic_starts:
+        return None
+    return history[-1].answer.answer_id
 
 
 def render_answer(answer: Answer, *, show_text: bool = True, actions: bool = True) -> None:
     if answer.regenerated_from:
         st.caption("↻ Regenerated answer")
+    if answer.follow_up_of:  # set only when the pipeline used the context
+        st.caption(say("app.follow_up_of", answer.lang))
     _render_reading(answer)
     if show_text:
         st.markdown(safe_markdown(shown_text(answer)))
@@ -178,10 +200,10 @@ def _stream_safely(stream: AnswerStream) -> None:
 
 
 def _ask_and_show(question: str, *, regenerated_from: str | None = None,
-                  variant: str | None = None) -> Answer:
+                  variant: str | None = None, follow_up_of: str | None = None) -> Answer:
     """Ask; with a model the words appear as they come, then the rest of the answer."""
     stream = AnswerStream(question, user, resources, regenerated_from=regenerated_from,
-                          variant=variant)
+                          variant=variant, follow_up_of=follow_up_of)
     if settings.llm_enabled:
         _stream_safely(stream)
         answer = stream.result()
@@ -221,7 +243,13 @@ def _render_compare(turn: Turn, index: int) -> None:
             st.toast("Thanks, your preference was saved.")
 
 
+def _topic_caption(index: int) -> None:
+    if index in topic_starts and index > 0:
+        st.caption(say("app.new_topic_started", history[index - 1].answer.lang))
+
+
 for i, turn in enumerate(history):
+    _topic_caption(i)
     with st.chat_message("user"):
         st.markdown(plain_text(turn.question))
     with st.chat_message("assistant"):
@@ -229,6 +257,7 @@ for i, turn in enumerate(history):
             _render_compare(turn, i)
         else:
             render_answer(turn.answer)
+_topic_caption(len(history))
 
 again_id = st.session_state.pop("regenerate", None)
 question = st.chat_input("Ask about revenue, customers, orders… or the company's documents")
@@ -239,19 +268,21 @@ if again_id:
         with st.chat_message("user"):
             st.markdown(plain_text(previous.question))
         with st.chat_message("assistant"):
-            answer = _ask_and_show(previous.question, regenerated_from=again_id)
-            history.append(Turn(previous.question, answer))
+            answer = _ask_and_show(previous.question, regenerated_from=again_id,
+                                   follow_up_of=previous.follow_up_of)
+            history.append(Turn(previous.question, answer, follow_up_of=previous.follow_up_of))
             _render_actions(answer)
 elif question:
+    context = context_now()
     with st.chat_message("user"):
         st.markdown(plain_text(question))
     with st.chat_message("assistant"):
         if compare and can_compare:
-            first = _ask_and_show(question, variant=arms[0].name)
-            second = _ask_and_show(question, variant=arms[1].name)
-            history.append(Turn(question, first, rival=second))
+            first = _ask_and_show(question, variant=arms[0].name, follow_up_of=context)
+            second = _ask_and_show(question, variant=arms[1].name, follow_up_of=context)
+            history.append(Turn(question, first, rival=second, follow_up_of=context))
             st.rerun()
         else:
-            answer = _ask_and_show(question)
-            history.append(Turn(question, answer))
+            answer = _ask_and_show(question, follow_up_of=context)
+            history.append(Turn(question, answer, follow_up_of=context))
             _render_actions(answer)

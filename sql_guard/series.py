@@ -10,7 +10,11 @@ import math
 
 from sqlglot import exp
 
-from sql_guard.temporal import instant_range, interval_range, is_temporal_type
+from sql_guard.temporal import (
+    instant_range,
+    interval_range,
+    literal_number,
+)
 
 MAX_SERIES_ROWS = 100_000
 
@@ -55,25 +59,12 @@ def _count(span: float, step: float) -> int | None:
     return math.floor(span / step) + 1
 
 
-def _number(node: exp.Expr | None) -> float | None:
-    while isinstance(node, exp.Paren):
-        node = node.this
-    if isinstance(node, exp.Neg):
-        inner = _number(node.this)
-        return None if inner is None else -inner
-    if isinstance(node, exp.Cast) and not is_temporal_type(node.to):
-        return _number(node.this)
-    if isinstance(node, exp.Literal) and not node.is_string:
-        try:
-            return float(node.this)
-        except ValueError:
-            return None
     return None
 
 
 def _numeric_rows(start: exp.Expr, end: exp.Expr, step: exp.Expr | None) -> int | None:
-    lo, hi = _number(start), _number(end)
-    inc = 1.0 if step is None else _number(step)
+    lo, hi = literal_number(start), literal_number(end)
+    inc = 1.0 if step is None else literal_number(step)
     if lo is None or hi is None or inc is None:
         return None
     return _count(hi - lo, inc)

@@ -129,7 +129,7 @@ def _offset_range(node: exp.Expr | None) -> Range | None:
     found = interval_range(node)
     if found is not None:
         return found
-    days = _number(node)
+    days = literal_number(node)
     return None if days is None else _scaled(_UNITS["day"], days)
 
 
@@ -157,7 +157,7 @@ def interval_range(node: exp.Expr | None, *, untyped: bool = False) -> Range | N
         return interval_range(node.this, untyped=True)
     if isinstance(node, exp.Mul):
         for interval, factor in ((node.this, node.expression), (node.expression, node.this)):
-            length, times = interval_range(interval), _number(factor)
+            length, times = interval_range(interval), literal_number(factor)
             if length is not None and times is not None:
                 return _scaled(length, times)
         return None
@@ -215,15 +215,19 @@ def _parse_instant(text: str) -> Range | None:
     return seconds - _DAY, seconds + _DAY
 
 
-def _number(node: exp.Expr | None) -> float | None:
+def literal_number(node: exp.Expr | None) -> float | None:
+    """The value of a numeric literal (through parentheses, signs and non-temporal casts)."""
     while isinstance(node, exp.Paren):
         node = node.this
     if isinstance(node, exp.Neg):
-        inner = _number(node.this)
+        inner = literal_number(node.this)
         return None if inner is None else -inner
+    if isinstance(node, exp.Cast) and not is_temporal_type(node.to):
+        return literal_number(node.this)
     if isinstance(node, exp.Literal) and not node.is_string:
         try:
             return float(node.this)
         except ValueError:
             return None
+    return None
     return None

@@ -112,6 +112,10 @@ class Answer:
     variant: str | None = None
     regenerated_from: str | None = None
     tokens: int | None = None
+    # Follow-ups: the earlier answer (same user) this one continued, None when it stood alone;
+    # and the standalone question the model rewrote it into, when it did.
+    follow_up_of: str | None = None
+    standalone_question: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The `sourced ask --json` contract."""
@@ -138,6 +142,7 @@ class Answer:
             "not_understood": list(self.not_understood),
             "verified_by": self.verified_by,
             "variant": self.variant,
+            "follow_up_of": self.follow_up_of,
         }
 
 

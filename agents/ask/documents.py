@@ -29,10 +29,10 @@ def documents_answer(turn: Turn) -> DocsPart:
     """The retrieved sources and an answer citing them, or the one "nothing found" sentence."""
     resources = turn.resources
     embedder = resources.embedder
-    vector = turn.vector
+    vector = turn.search_vector
     with resources.app_pool.connection() as conn:
         passages = turn.timed("retrieve", lambda: turn.retrieve_chunks(
-            conn, embedder, turn.question, reading_groups(turn.user),
+            conn, embedder, turn.search_text or turn.question, reading_groups(turn.user),
             k=resources.settings.retrieval_k, lang=turn.lang, query_vector=vector,
         ))
     sources = sources_from(passages)

@@ -24,6 +24,7 @@ from agents.ask.compose import bad_input_answer, compose, failure_of
 from agents.ask.data import data_answer
 from agents.ask.decide import decide_route
 from agents.ask.documents import documents_answer
+from agents.ask.followup import Conversation, Reading, conversation, read_follow_up
 from agents.ask.parts import Failure, Part, Refusal, Stopped
 from agents.ask.router import RouteName, refusal_text
 from agents.ask.turn import Timings, Turn
@@ -35,7 +36,7 @@ from agents.models.providers import TokenSink, pick_variant, variant_named
 from agents.resources import Resources
 from agents.sql.executor import run_query
 from agents.sql.planner import plan_question
-from agents.store.query_log import log_answer
+from agents.store.query_log import follow_up_of_answer, log_answer
 from agents.store.users import User
 
 log = logging.getLogger("sourced.ask")
@@ -73,6 +74,7 @@ def ask(
     regenerated_from: str | None = None,
     variant: str | None = None,
     on_token: TokenSink | None = None,
+    follow_up_of: str | None = None,
 ) -> Answer:
     """Answer a question for a user. Never raises for bad input or a failed stage.
 
@@ -80,7 +82,8 @@ def ask(
     Answer holds the whole text, and its query_log row is committed before this returns.
     `regenerated_from` asks again: with a model, warmer, and with the other A/B variant.
     `user_login` is a login of users.yaml, or the User a sign-in mapped (unknown e-mails get
-    the group `everyone` only).
+    the group `everyone` only). `follow_up_of` is the answer_id of an earlier answer of the
+    same user this question continues ("and in 2019?"); regenerating a follow-up keeps it.
     """
     timings = Timings()
     settings = resources.settings
@@ -88,9 +91,14 @@ def ask(
         text = validate_question(question, settings.max_question_chars)
         user = (user_login if isinstance(user_login, User)
                 else resources.directory.get(user_login))
+        convo = _conversation(resources, text, user, follow_up_of, regenerated_from)
     except BadInput as exc:
         return _logged(resources, bad_input_answer(question, user_login, exc, settings.mode,
                                                    timings))
+    except StoreError as exc:
+        unread = bad_input_answer(question, user_login, BadInput(exc.user_message),
+                                  settings.mode, timings)
+        return _logged(resources, replace(unread, error=Fault.of(exc).code))
     lang = detect_language(text)
     chosen = _choose_variant(resources, variant, regenerated_from)
     model = (resources.chat_model(chosen, temperature=0.7 if regenerated_from else None)
@@ -98,20 +106,41 @@ def ask(
     # The executor and the retriever are read here, at each question: tests replace them.
     turn = Turn(text, lang, user, resources, model, on_token, run_query=run_query,
                 retrieve_chunks=retrieve_chunks, timings=timings)
-    route, parts, failure = _answered(turn)
-    answer = compose(turn, route, parts, failure,
+    reading, route, parts, failure = _answered(turn, convo)
+    answer = compose(reading.turn, route, parts, failure,
                      variant=chosen.name if settings.llm_enabled else variant,
                      regenerated_from=regenerated_from)
+    answer = replace(answer, question=text, standalone_question=reading.standalone,
+                     follow_up_of=convo.of if convo is not None and reading.linked else None)
     return _logged(resources, answer)
 
 
-def _answered(turn: Turn) -> tuple[RouteName, list[Part], Failure | None]:
-    """The route and its branches' parts, in order; a failure stops them and keeps the rest."""
+def _conversation(resources: Resources, text: str, user: User, follow_up_of: str | None,
+                  regenerated_from: str | None) -> Conversation | None:
+    """The conversation the question continues: named, or the regenerated answer's own."""
+    if follow_up_of is None and regenerated_from is not None:
+        follow_up_of = follow_up_of_answer(resources.app_pool, regenerated_from, user.login)
+    if follow_up_of is None:
+        return None
+    return conversation(resources, follow_up_of, user.login, text)
+
+
+def _answered(turn: Turn, convo: Conversation | None
+              ) -> tuple[Reading, RouteName, list[Part], Failure | None]:
+    """The route and its branches' parts, in order; a failure stops them and keeps the rest.
+
+    In a conversation, the Reading says which turn (the model's standalone question, or the
+    documents' search text) and which plan answer it."""
     route: RouteName = "refused"
     parts: list[Part] = []
+    reading = Reading(turn)
     try:
         plan = turn.timed("plan", lambda: plan_question(turn.question, turn.resources.planning))
-        decided, verified = decide_route(turn, plan)
+        if convo is not None:
+            reading = read_follow_up(turn, convo, plan)
+            turn, plan = reading.turn, reading.plan or plan
+        decided, verified = ((reading.route, None) if reading.route is not None
+                             else decide_route(turn, plan))
         route = decided.route
         if route == "refused":
             parts.append(Refusal(refusal_text(decided.reason, turn.lang), decided.reason))
@@ -121,7 +150,7 @@ def _answered(turn: Turn) -> tuple[RouteName, list[Part], Failure | None]:
             docs = documents_answer(turn)
             if docs.sources:
                 parts.append(docs)
-                return route, parts, None
+                return reading, route, parts, None
             route = decided.fallback
         if route in ("sql", "both"):
             parts.append(data_answer(turn, plan, verified))
@@ -129,10 +158,10 @@ def _answered(turn: Turn) -> tuple[RouteName, list[Part], Failure | None]:
             parts.append(documents_answer(turn))
     except Stopped as stop:
         parts.append(stop.part)
-        return route, parts, _failed(stop.cause, parts, turn.lang)
+        return reading, route, parts, _failed(stop.cause, parts, turn.lang)
     except Exception as exc:  # a bug must still end as a sentence, never a traceback
-        return route, parts, _failed(exc, parts, turn.lang)
-    return route, parts, None
+        return reading, route, parts, _failed(exc, parts, turn.lang)
+    return reading, route, parts, None
 
 
 def _failed(exc: Exception, parts: list[Part], lang: str) -> Failure:

@@ -82,6 +82,8 @@ class Turn:
     run_query: RunQuery
     retrieve_chunks: RetrieveChunks
     timings: Timings  # started when the question arrived
+    # A follow-up of a documents answer: what to retrieve (the earlier question's words too).
+    search_text: str | None = None
 
     @property
     def language_name(self) -> str:
@@ -93,6 +95,14 @@ class Turn:
         """The question's embedding: computed once, and only if a stage needs it."""
         embedder = self.resources.embedder
         return self.timings.timed("embed", lambda: embedder.embed([self.question])[0])
+
+    @cached_property
+    def search_vector(self) -> np.ndarray:
+        """The embedding of what documents are retrieved with (the question's own, usually)."""
+        if not self.search_text:
+            return self.vector
+        embedder, text = self.resources.embedder, self.search_text
+        return self.timings.timed("embed", lambda: embedder.embed([text])[0])
 
     def timed(self, stage: str, fn: Callable[[], T]) -> T:
         return self.timings.timed(stage, fn)

@@ -46,6 +46,8 @@ def _parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--user", default="alice")
     ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--after", metavar="ANSWER_ID",
+                     help="a follow-up of this earlier answer of the same user")
     verify = sub.add_parser("verify", help="save a question and its SQL as a verified query "
                             "(analysts)")
     verify.add_argument("question")
@@ -62,8 +64,9 @@ def _parser() -> argparse.ArgumentParser:
                           help="sql: correct / honest / confidently wrong answers; rag: hit@1, "
                           "hit@5 and MRR of retrieval")
     evaluate.add_argument("--questions", type=Path,
-                          help="one evaluation file, with its per-question table (default: sql "
-                          "runs the in-model, out-of-model and holdout sets; rag its set)")
+                          help="one evaluation file, with its per-question table (a file of "
+                          "`conversations:` is asked turn by turn; default: sql runs the "
+                          "in-model, out-of-model, holdout and conversation sets; rag its set)")
     evaluate.add_argument("--user", help="who asks (default alice; a question's own user wins)")
     sub.add_parser("doctor", help="check the database, roles, embedder, index and model "
                    "endpoint; exit 1 when something needs fixing")
@@ -128,7 +131,7 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "ask":
         # Bytes: invalid UTF-8 on stdin becomes a plain "not valid UTF-8" from the pipeline.
         question = sys.stdin.buffer.read() if args.question == "-" else args.question
-        return _ask(settings, question, args.user, args.json)
+        return _ask(settings, question, args.user, args.json, args.after)
     if args.command == "eval":
         return _eval(settings, args)
     if args.command in ("verify", "review"):
@@ -252,13 +255,14 @@ def _review(resources: Resources, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _ask(settings: Settings, question: str | bytes, user: str, as_json: bool) -> int:
+def _ask(settings: Settings, question: str | bytes, user: str, as_json: bool,
+         after: str | None = None) -> int:
     from agents.ask.pipeline import ask
     from agents.resources import build_resources
 
     resources = build_resources(settings)
     try:
-        answer = ask(question, user, resources)
+        answer = ask(question, user, resources, follow_up_of=after)
     finally:
         resources.close()
     if answer.error == "bad_input":
@@ -299,7 +303,11 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
             print(evaluation.format_rag_report(rag_report))
             return EXIT_OK
         if args.questions is not None:
-            sql_report = evaluation.evaluate_sql(args.questions, resources, args.user)
+            # A file with a top-level `conversations:` key is asked turn by turn.
+            sql_report = (
+                evaluation.evaluate_conversations_file(args.questions, resources, args.user)
+                if evaluation.is_conversations_file(args.questions)
+                else evaluation.evaluate_sql(args.questions, resources, args.user))
             print(evaluation.format_sql_report(sql_report))
             return EXIT_OK
         results = evaluation.evaluate_sets(resources, args.user)

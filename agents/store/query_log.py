@@ -7,6 +7,8 @@ which the app shows, so nothing is dropped silently.
 from __future__ import annotations
 
 import re
+import uuid
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import psycopg
@@ -49,9 +51,10 @@ def log_answer(pool: ConnectionPool, answer: Answer) -> None:
             conn.execute(
                 "INSERT INTO app.query_log (answer_id, user_name, question, route, variant, mode,"
                 " sql, guard_allowed, guard_reason, row_count, truncated, timings_ms, tokens,"
-                " error, regenerated_from, answer_text, sources, sql_source, verified_id)"
+                " error, regenerated_from, answer_text, sources, sql_source, verified_id,"
+                " follow_up_of, standalone_question, understood_as)"
                 " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s,"
-                " %s, %s)",
+                " %s, %s, %s, %s, %s)",
                 (
                     answer.answer_id, storable(answer.user), storable(_REDACT(answer.question)),
                     answer.route, storable(answer.variant), answer.mode, storable(answer.sql),
@@ -61,12 +64,69 @@ def log_answer(pool: ConnectionPool, answer: Answer) -> None:
                     storable(answer.error), answer.regenerated_from,
                     storable(redact(answer.text)),
                     Jsonb([s.as_json() for s in answer.sources]),
-                    answer.sql_source, answer.verified_id,
+                    answer.sql_source, answer.verified_id, answer.follow_up_of,
+                    storable(_REDACT(answer.standalone_question or "")) or None,
+                    storable(answer.understood_as),
                 ),
             )
     except (psycopg.Error, UnicodeError) as exc:  # UnicodeError: text psycopg cannot encode
         raise StoreError("This answer could not be logged; please try again.",
                          detail=str(exc)) from exc
+
+
+@dataclass(frozen=True)
+class EarlierTurn:
+    """One earlier answer of a conversation, as the query log kept it."""
+
+    answer_id: str
+    question: str
+    standalone_question: str | None
+    route: str
+    understood_as: str | None
+    sql: str | None
+    follow_up_of: str | None
+
+    @property
+    def asked(self) -> str:
+        """The question as it was understood: the model's standalone rewrite when there was one."""
+        return self.standalone_question or self.question
+
+
+def earlier_turns(pool: ConnectionPool, answer_id: str, user: str,
+                  limit: int = 3) -> list[EarlierTurn]:
+    """The conversation ending at `answer_id`, oldest first, at most `limit` turns.
+
+    Only rows of `user` are read: an id that is unknown, malformed or another user's gives []
+    (the caller says the same thing in all three cases). The chain stops at the first turn
+    that is not this user's.
+    """
+    chain: list[EarlierTurn] = []
+    current: str | None = answer_id
+    try:
+        with pool.connection() as conn:
+            while current is not None and len(chain) < limit:
+                try:
+                    current = str(uuid.UUID(current))
+                except ValueError:
+                    break
+                row = conn.execute(
+                    "SELECT answer_id::text, question, standalone_question, route, understood_as,"
+                    " sql, follow_up_of::text FROM app.query_log"
+                    " WHERE answer_id = %s AND user_name = %s", (current, user)).fetchone()
+                if row is None or any(t.answer_id == row[0] for t in chain):
+                    break
+                chain.append(EarlierTurn(*row))
+                current = chain[-1].follow_up_of
+    except psycopg.Error as exc:
+        raise StoreError("The earlier answer could not be read; please try again.",
+                         detail=str(exc)) from exc
+    return chain[::-1]
+
+
+def follow_up_of_answer(pool: ConnectionPool, answer_id: str, user: str) -> str | None:
+    """The earlier answer `answer_id` followed (None when it stood alone or is not `user`'s)."""
+    turns = earlier_turns(pool, answer_id, user, limit=1)
+    return turns[0].follow_up_of if turns else None
 
 
 def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int,

@@ -46,6 +46,8 @@ ANSWER_MS = 90_000
 RENDER_MS = 10_000
 
 DATA_QUESTION = "What was revenue in 2018?"
+# Asked right after DATA_QUESTION: the pipeline answers it with 2018's question as its context.
+FOLLOW_UP_QUESTION = "and in 2022?"
 DOC_QUESTION = "What is the remote work policy?"
 REVENUE_SQL = (
     "SELECT sum(oi.quantity * oi.unit_price * (1 - oi.discount)) FROM warehouse.orders o"
@@ -189,6 +191,10 @@ def test_chat_in_a_real_browser(
                 table = page.locator('[data-testid="stDataFrame"]')
                 _ask(page, DATA_QUESTION, messages.last.locator(table))
                 expect(messages.last).to_contain_text(figure)
+
+                _ask(page, FOLLOW_UP_QUESTION, messages.last.locator(table))
+                expect(messages.last).to_contain_text("following your previous question")
+                expect(messages.last).to_contain_text("2022")
 
                 # Each source is an expander labelled "[n] title — section (date) · path".
                 source = messages.last.locator('[data-testid="stExpander"]').filter(has_text="[1]")

@@ -71,3 +71,81 @@ def test_the_honest_answer_highlights_the_word_and_its_suggestions_ask_when_clic
     assert any(m.value == chosen for m in at.markdown)  # asked as the user's question
     assert len(at.dataframe) == 1
     assert any(c.value.startswith("Understood as: ") for c in at.caption)
+
+
+# Follow-up questions (issue 14): each new question is asked with the last answer shown as its
+# context, until "New topic"; the pipeline decides whether it uses it.
+FOLLOW_UP = "and in 2022?"
+FOLLOWS = "↪ follow-up of your previous question"
+NEW_TOPIC = "— New topic: the next question is asked on its own —"
+
+
+def _say(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception
+    return at
+
+
+def _answer_ids(at: AppTest) -> list[str]:
+    return [turn.answer.answer_id for turn in at.session_state["history"]]
+
+
+def test_each_question_is_asked_with_the_last_answer_as_context_until_a_new_topic(
+    resources: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the page passes to `ask`, whatever the pipeline makes of it."""
+    from agents.ask import stream
+
+    real = pipeline.ask
+    asked: list[dict[str, Any]] = []
+
+    def recording(question: object, user: Any, res: Any, *, follow_up_of: str | None = None,
+                  **options: Any) -> Any:
+        asked.append({"question": question, "follow_up_of": follow_up_of, **options})
+        return real(question, user, res, follow_up_of=follow_up_of, **options)
+
+    monkeypatch.setattr(pipeline, "ask", recording)
+    monkeypatch.setattr(stream, "ask", recording)
+
+    at = _ask("Revenue by region in 2023")
+    assert asked[-1]["follow_up_of"] is None  # the first question has no context
+    _say(at, FOLLOW_UP)
+    first, second = _answer_ids(at)
+    assert asked[-1]["follow_up_of"] == first
+
+    at.button(key=f"again-{second}").click().run()  # regenerating keeps the turn's context
+    assert not at.exception
+    assert asked[-1]["regenerated_from"] == second and asked[-1]["follow_up_of"] == first
+
+    new_topic = at.sidebar.button(key="new-topic")
+    assert new_topic.label == "New topic"
+    new_topic.click().run()
+    assert any(c.value == NEW_TOPIC for c in at.caption)
+    assert len(at.chat_message) == 6  # the visible history is kept
+    _say(at, FOLLOW_UP)
+    assert asked[-1]["follow_up_of"] is None
+    assert any(c.value == NEW_TOPIC for c in at.caption)  # still marks where the topic began
+
+    next(b for b in at.sidebar.button if b.label == "What was total revenue in 2018?").click().run()
+    assert not at.exception
+    assert asked[-1]["follow_up_of"] == _answer_ids(at)[-2]  # an example follows up too
+
+
+def test_a_follow_up_question_is_answered_in_context_until_a_new_topic(resources: Any) -> None:
+    at = _ask("Revenue by region in 2023")
+    _say(at, FOLLOW_UP)
+
+    answer = at.chat_message[-1]
+    assert len(answer.dataframe) == 1
+    understood = [c.value for c in answer.caption if c.value.startswith("Understood as: ")]
+    assert len(understood) == 1, [c.value for c in answer.caption]
+    assert "2022" in understood[0] and "following your previous question" in understood[0]
+    assert any(c.value == FOLLOWS for c in answer.caption)
+
+    at.sidebar.button(key="new-topic").click().run()
+    _say(at, FOLLOW_UP)
+
+    answer = at.chat_message[-1]
+    assert not any(c.value == FOLLOWS for c in answer.caption)
+    assert not any("following your previous question" in c.value for c in answer.caption)
+    assert sum(c.value == FOLLOWS for c in at.caption) == 1  # the earlier follow-up keeps its own

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from decimal import Decimal
 
 import psycopg
@@ -134,6 +135,34 @@ def test_bad_input_exits_2_without_traceback(resources, args, message) -> None:
     assert message in done.stderr
     assert "Traceback" not in done.stderr
     assert done.stdout == ""
+
+
+def test_after_asks_a_follow_up_of_an_earlier_answer(resources,
+                                                     app_conn: psycopg.Connection) -> None:
+    expected = app_conn.execute(REVENUE_SQL, ("2019-01-01", "2020-01-01")).fetchone()[0]
+    first = ask_json("What was total revenue in 2018?")
+    assert first["follow_up_of"] is None
+    done = sourced("ask", "and in 2019?", "--after", first["answer_id"], "--json")
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout)
+    assert out["follow_up_of"] == first["answer_id"] and out["route"] == "sql"
+    assert close(out["rows"][0][0], float(expected))
+    plain = sourced("ask", "et en 2019 ?", "--after", first["answer_id"])
+    assert plain.returncode == 0, plain.stderr
+    assert "Traceback" not in plain.stderr
+
+
+def test_after_an_unknown_or_another_users_answer_exits_2(resources) -> None:
+    mine = ask_json("What was total revenue in 2018?", user="alice")
+    for after, user in ((mine["answer_id"], "bruno"), (str(uuid.uuid4()), "alice"),
+                        ("not-an-id", "alice")):
+        done = sourced("ask", "and in 2019?", "--after", after, "--user", user)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.strip() == "sourced: I can't find that earlier answer."
+        assert done.stdout == ""
+    french = sourced("ask", "et en 2019 ?", "--after", mine["answer_id"], "--user", "bruno")
+    assert french.returncode == 2
+    assert french.stderr.strip() == "sourced: Je ne trouve pas cette réponse précédente."
 
 
 def test_db_url_prints_the_configured_database(settings_env) -> None:

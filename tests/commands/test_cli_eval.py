@@ -1,5 +1,6 @@
 """`sourced eval sql|rag` as a user runs it: a table per question, the summary, exit 0; with no
-`--questions`, the three SQL sets, each with its correct / honest / confidently wrong figures."""
+`--questions`, the SQL sets (the conversations too), each with its correct / honest / confidently
+wrong figures; a conversations file is asked turn by turn."""
 
 from __future__ import annotations
 
@@ -106,14 +107,15 @@ def test_eval_sql_judges_questions_that_expect_an_honest_answer(resources: Any,
 
 
 def test_eval_sql_without_a_file_reports_the_three_sets(resources: Any) -> None:
-    from agents.commands.evaluation import EVAL_SETS, load_sql_questions
+    from agents.commands.evaluation import EVAL_SETS, load_conversations, load_sql_questions
 
     done = sourced("eval", "sql")
     assert done.returncode == 0, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stdout.splitlines()
     for spec in EVAL_SETS:
-        total = len(load_sql_questions(spec.path))
+        total = (sum(len(c.turns) for c in load_conversations(spec.path)) if spec.conversations
+                 else len(load_sql_questions(spec.path)))
         start = next(i for i, ln in enumerate(lines) if ln.startswith(f"== {spec.name}: "))
         block = lines[start:]
         for verdict in ("correct", "honest", "confidently wrong", "failed"):
@@ -125,6 +127,38 @@ def test_eval_sql_without_a_file_reports_the_three_sets(resources: Any) -> None:
     assert all(word in header for word in ("correct", "honest", "confidently wrong", "targets"))
     summary = lines[lines.index(header) + 2:]
     assert [ln.split("  ")[0] for ln in summary] == [s.name for s in EVAL_SETS]
+    # The conversations: turn accuracy, follow-up turns right and leaks, beside their targets.
+    assert any(ln.startswith("  turn accuracy: ") for ln in lines)
+    assert any(ln.startswith("  follow-up turns right: ") and "target >= 95%" in ln
+               for ln in lines)
+    assert any(ln.startswith("  context leaks: ") and "target 0" in ln for ln in lines)
+
+
+def test_eval_sql_asks_a_conversations_file_turn_by_turn(resources: Any, tmp_path: Path) -> None:
+    talks = tmp_path / "talks.yaml"
+    talks.write_text(
+        "conversations:\n"
+        "  - id: orders-then-tickets\n"
+        "    lang: fr\n"
+        "    turns:\n"
+        "      - question: Combien de commandes en 2018 ?\n"
+        "        gold_sql: SELECT count(*) FROM warehouse.orders WHERE status = 'completed'"
+        " AND order_date >= '2018-01-01' AND order_date < '2019-01-01'\n"
+        "      - question: Combien de jours de télétravail par semaine ai-je le droit"
+        " de prendre ?\n"
+        "        follow_up: false\n"
+        "        expected: hr/teletravail.md\n",
+        encoding="utf-8",
+    )
+    done = sourced("eval", "sql", "--questions", str(talks))
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    assert any("orders-then-tickets#1" in ln and "standalone" in ln for ln in lines)
+    assert any(ln.startswith("pass") and "orders-then-tickets#2" in ln for ln in lines)
+    assert "turn accuracy: 2/2 (100.0%) over 1 conversations" in done.stdout
+    assert "follow-up turns right: 0/0 (-)" in done.stdout
+    assert "context leaks: 0 of 2 standalone turns" in done.stdout
 
 
 @pytest.mark.parametrize("verdict, code", [("confidently wrong", 0), ("failed", 1)])

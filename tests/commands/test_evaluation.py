@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from agents.commands.evaluation import (
     FAILED,
     HONEST,
     RAG_QUESTIONS,
+    SQL_CONVERSATIONS,
     SQL_HOLDOUT,
     SQL_OUT_OF_MODEL,
     SQL_QUESTIONS,
@@ -25,17 +27,24 @@ from agents.commands.evaluation import (
     SqlEvalReport,
     SqlOutcome,
     SqlQuestion,
+    ask_turn,
     compare_results,
+    evaluate_conversations,
     evaluate_rag,
     evaluate_sql,
     format_rag_report,
+    format_set,
     format_sets_report,
     format_sql_report,
+    is_conversations_file,
     is_stated_limit,
     judge_answer,
+    judge_document,
+    load_conversations,
     load_rag_questions,
     load_sql_questions,
     run_gold,
+    takes_follow_up,
 )
 from agents.errors import AssistantError, ConfigError
 from agents.sql.planner import PlanningContext, plan_question
@@ -359,7 +368,8 @@ def test_the_holdout_is_apart_from_the_other_sets() -> None:
     assert not {q.question.casefold() for q in holdout} & {q.question.casefold() for q in others}
     ids = [q.id for q in holdout + others]
     assert len(set(ids)) == len(ids)
-    assert [s.path for s in EVAL_SETS] == [SQL_QUESTIONS, SQL_OUT_OF_MODEL, SQL_HOLDOUT]
+    assert [s.path for s in EVAL_SETS] == [SQL_QUESTIONS, SQL_OUT_OF_MODEL, SQL_HOLDOUT,
+                                           SQL_CONVERSATIONS]
 
 
 def test_every_gold_query_of_the_holdout_runs_and_finds_rows(resources: Any) -> None:
@@ -383,7 +393,7 @@ def _outcome(qid: str, verdict: str, *, honest: bool = False, lang: str = "en",
 
 
 def test_the_sets_report_prints_the_three_figures_of_each_set_beside_its_targets() -> None:
-    shipped, out_of_model, holdout = EVAL_SETS
+    shipped, out_of_model, holdout = EVAL_SETS[:3]
     results = [
         SetResult(shipped, SqlEvalReport((_outcome("a", CORRECT), _outcome("b", HONEST),
                                           _outcome("c", WRONG, shown="Revenue: **€1**.")),
@@ -417,3 +427,203 @@ def test_the_sets_report_prints_the_three_figures_of_each_set_beside_its_targets
     assert any(ln.startswith("holdout") and ln.endswith("no target") for ln in summary)
     assert any(ln.startswith("in-model (shipped)") and "1 (33.3%)" in ln
                and "MISSED: correct below 98%" in ln for ln in summary)
+
+
+# ---------------------------------------------------------------- conversations
+
+
+def test_the_shipped_conversations_cover_follow_ups_standalone_turns_and_documents() -> None:
+    talks = load_conversations(SQL_CONVERSATIONS)
+    assert len(talks) >= 30 and all(2 <= len(c.turns) <= 3 for c in talks)
+    french = [c for c in talks if c.turns[0].lang == "fr"]
+    assert len(french) * 2 >= len(talks)
+    assert any(c.user == "bruno" for c in talks)
+    assert all(t.user == c.user for c in talks for t in c.turns)
+    turns = [t for c in talks for t in c.turns]
+    assert all(c.turns[0].follow_up is False for c in talks)
+    assert all(t.follow_up is not None for t in turns)
+    assert sum(c.turns[1].follow_up is False and bool(c.turns[1].gold_sql) for c in talks) >= 5
+    documents = [t for t in turns if t.expected_document]
+    assert documents and all(not t.gold_sql for t in documents)
+    assert all((RAG_QUESTIONS.parent.parent / "docs" / t.expected_document).exists()
+               for t in documents)
+    assert all(t.gold_sql or t.expected_document or t.expects_honest for t in turns)
+    ids = [t.id for t in turns]
+    assert len(set(ids)) == len(ids) and ids[0].endswith("#1")
+    assert is_conversations_file(SQL_CONVERSATIONS) and not is_conversations_file(SQL_QUESTIONS)
+
+
+def test_every_gold_query_of_the_conversations_runs_and_finds_rows(resources: Any) -> None:
+    for conversation in load_conversations(SQL_CONVERSATIONS):
+        for turn in conversation.turns:
+            if turn.gold_sql:
+                _, rows = run_gold(turn, turn.user or "alice", resources)
+                assert rows and any(v is not None for row in rows for v in row), turn.id
+
+
+TALKS = """\
+conversations:
+  - id: revenue
+    lang: fr
+    user: bruno
+    turns:
+      - question: "CA 2024 ?"
+        gold_sql: SELECT 1
+      - question: "Et l'année d'avant ?"
+        follow_up: true
+        ordered: true
+        gold_sql: SELECT 2
+      - question: "Combien de jours de télétravail ?"
+        follow_up: false
+        expected: hr/teletravail.md
+  - id: new
+    turns:
+      - question: "Revenue in 2024"
+        gold_sql: SELECT 1
+      - question: "Is there such a thing as a unicorn index?"
+        follow_up: false
+        expect: honest
+"""
+
+
+def test_the_conversation_loader_reads_turns_users_and_follow_up_flags(tmp_path: Path) -> None:
+    path = tmp_path / "talks.yaml"
+    path.write_text(TALKS, encoding="utf-8")
+    first, second = load_conversations(path)
+    assert first.id == "revenue" and first.user == "bruno" and second.user is None
+    assert [t.id for t in first.turns] == ["revenue#1", "revenue#2", "revenue#3"]
+    assert [t.follow_up for t in first.turns] == [False, True, False]
+    assert [t.user for t in first.turns] == ["bruno"] * 3
+    assert {t.lang for t in first.turns} == {"fr"} and second.turns[0].lang == "en"
+    assert first.turns[1].ordered and first.turns[1].gold_sql == "SELECT 2"
+    assert first.turns[2].expected_document == "hr/teletravail.md"
+    assert not first.turns[2].gold_sql and second.turns[1].expects_honest
+
+
+@pytest.mark.parametrize("turn, problem", [
+    ('      - question: "and 2022?"\n        gold_sql: SELECT 2\n', "follow_up"),
+    ('      - question: "x"\n        follow_up: true\n        gold_sql: SELECT 2\n'
+     '        expected: hr/x.md\n', "exactly one of"),
+    ('      - question: "x"\n        follow_up: maybe\n        gold_sql: SELECT 2\n', "follow_up"),
+])
+def test_a_malformed_conversation_names_the_problem(tmp_path: Path, turn: str,
+                                                    problem: str) -> None:
+    path = tmp_path / "talks.yaml"
+    path.write_text("conversations:\n  - id: c\n    turns:\n"
+                    '      - question: "revenue 2023"\n        gold_sql: SELECT 1\n' + turn,
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match=problem) as caught:
+        load_conversations(path)
+    assert "c turn 2" in str(caught.value)
+    path.write_text("conversations:\n  - id: c\n    turns:\n"
+                    '      - question: "a"\n        follow_up: true\n        gold_sql: SELECT 1\n'
+                    '      - question: "b"\n        follow_up: true\n        gold_sql: SELECT 1\n',
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match="turn 1 cannot be a follow-up"):
+        load_conversations(path)
+
+
+class _Directory:
+    def get(self, login: str) -> str:
+        return login
+
+
+class _FakeResources:
+    """Shaped like Resources for what the conversations read: the directory and the mode."""
+
+    directory = _Directory()
+    settings = SimpleNamespace(mode="offline")
+
+
+def _fake_ask(took: dict[str, bool], calls: list[tuple[str, str | None]]) -> Any:
+    """An `ask` that takes `follow_up_of` and says it used it when `took` says so."""
+    def ask(question: str, user: str, resources: Any, *,
+            follow_up_of: str | None = None) -> Answer:
+        calls.append((question, follow_up_of))
+        answer = _answer("refused", text="no", refusal="test")
+        answer.follow_up_of = follow_up_of if took.get(question) else None  # type: ignore[attr-defined]
+        return answer
+    return ask
+
+
+def test_turns_are_asked_with_the_previous_answer_and_leaks_are_counted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from agents.ask import pipeline
+
+    path = tmp_path / "talks.yaml"
+    path.write_text(TALKS, encoding="utf-8")
+    calls: list[tuple[str, str | None]] = []
+    # The follow-up took its context (right); the document turn took it too (a leak).
+    took = {"Et l'année d'avant ?": True, "Combien de jours de télétravail ?": True}
+    monkeypatch.setattr(pipeline, "ask", _fake_ask(took, calls))
+    report = evaluate_conversations(load_conversations(path), _FakeResources())  # type: ignore[arg-type]
+    assert [c[1] is None for c in calls] == [True, False, False, True, False]
+    assert len(report.outcomes) == len(report.turns) == 5
+    assert [o.question.id for o in report.leaks] == ["revenue#3"]
+    assert len(report.follow_ups) == 1 and report.follow_ups_right == 0
+    assert [o.user for o in report.outcomes] == ["bruno"] * 3 + ["alice"] * 2
+    # the honest-expected standalone turn got an honest answer: correct
+    assert report.outcomes[-1].verdict == CORRECT
+
+
+def test_an_ask_without_follow_ups_is_called_without_the_keyword() -> None:
+    calls: list[str] = []
+
+    def old_ask(question: str, user: str, resources: Any) -> Answer:
+        calls.append(question)
+        return _answer()
+
+    assert not takes_follow_up(old_ask) and takes_follow_up(_fake_ask({}, []))
+    ask_turn(old_ask, "and in 2022?", "alice", _FakeResources(), "previous-id")  # type: ignore[arg-type]
+    assert calls == ["and in 2022?"]
+
+
+def test_a_documents_turn_is_correct_only_when_it_cites_the_expected_document() -> None:
+    cited = judge_document(_answer("docs", sources=(EXCERPT,)), "reports/annual_report_2024.md")
+    assert cited.verdict == CORRECT
+    other = judge_document(_answer("docs", sources=(EXCERPT,)), "hr/teletravail.md")
+    assert other.verdict == WRONG and "annual_report_2024" in other.reason
+    figure = judge_document(_answer(columns=("n",), rows=((3,),)), "hr/teletravail.md")
+    assert figure.verdict == WRONG
+    assert judge_document(_answer("docs", text="Nothing found."), "hr/x.md").verdict == HONEST
+    assert judge_document(_answer("refused", refusal="scope"), "hr/x.md").verdict == HONEST
+    assert judge_document(_answer(error="internal: KeyError"), "hr/x.md").verdict == FAILED
+
+
+def _turn(qid: str, verdict: str, *, follow_up: bool, took: bool) -> SqlOutcome:
+    question = SqlQuestion(qid, f"question {qid}", "SELECT 1", "en", follow_up=follow_up)
+    outcome = {CORRECT: "pass", HONEST: "refused", WRONG: "miss", FAILED: "error"}[verdict]
+    return SqlOutcome(question, "alice", outcome, "because", None, 1.0, verdict,
+                      took_context=took)
+
+
+def test_the_report_prints_turn_accuracy_follow_ups_right_and_leaks() -> None:
+    report = SqlEvalReport((
+        _turn("a#1", CORRECT, follow_up=False, took=False),
+        _turn("a#2", CORRECT, follow_up=True, took=True),
+        _turn("a#3", HONEST, follow_up=True, took=False),
+        _turn("b#1", CORRECT, follow_up=False, took=False),
+        _turn("b#2", WRONG, follow_up=False, took=True),
+    ), "offline")
+    text = format_sql_report(report)
+    lines = text.splitlines()
+    assert "turn accuracy: 3/5 (60.0%) over 2 conversations" in lines
+    assert "follow-up turns right: 1/2 (50.0%)" in lines
+    assert "context leaks: 1 of 3 standalone turns" in lines
+    assert any("LEAK" in ln and "b#2" in ln for ln in lines)
+    assert any("follow-up, alone" in ln and "a#3" in ln for ln in lines)
+    spec = EVAL_SETS[-1]
+    assert spec.conversations and spec.path == SQL_CONVERSATIONS
+    block = format_set(SetResult(spec, report)).splitlines()
+    assert block[0].endswith("— 5 turns, mode offline")
+    assert "  follow-up turns right: 1/2 (50.0%)   target >= 95%: MISSED" in block
+    assert "  context leaks: 1 of 3 standalone turns   target 0: MISSED" in block
+    assert "  context leaks (1):" in block
+    assert spec.misses_target(report) == ["follow-up turns right below 95%",
+                                          "more than 0 context leaks"]
+    clean = SqlEvalReport(tuple(o for o in report.outcomes if o.question.id in ("a#1", "a#2")),
+                          "offline")
+    assert spec.misses_target(clean) == []
+    # a set of single questions prints none of it
+    assert "turn accuracy" not in format_sql_report(SqlEvalReport(
+        (_outcome("q", CORRECT),), "offline"))

@@ -4,6 +4,8 @@
 - `verdicts`: every SQL answer is correct, honest or confidently wrong (or failed), and why.
 - `sql_sets`: the SQL evaluation files (gold SQL or `expect: honest`), the three shipped sets
   and their targets, asking each question through the pipeline as a user would.
+- `conversations`: conversations of 2-3 turns, each turn asked with the previous answer as
+  context; turn accuracy, follow-up turns right and context leaks.
 - `rag_set`: hit@1, hit@5 and MRR of the expected document, and the leak check.
 - `report`: what `sourced eval sql` and `sourced eval rag` print.
 """
@@ -18,6 +20,16 @@ from agents.commands.evaluation.compare import (
     normalize_value,
     values_equal,
 )
+from agents.commands.evaluation.conversations import (
+    SQL_CONVERSATIONS,
+    Conversation,
+    ask_turn,
+    evaluate_conversations,
+    evaluate_conversations_file,
+    is_conversations_file,
+    load_conversations,
+    takes_follow_up,
+)
 from agents.commands.evaluation.rag_set import (
     DEFAULT_USER,
     RAG_DEPTH,
@@ -29,6 +41,7 @@ from agents.commands.evaluation.rag_set import (
     load_rag_questions,
 )
 from agents.commands.evaluation.report import (
+    conversation_lines,
     format_rag_report,
     format_set,
     format_sets_report,
@@ -63,15 +76,19 @@ from agents.commands.evaluation.verdicts import (
     Judgement,
     is_stated_limit,
     judge_answer,
+    judge_document,
 )
 
 __all__ = [
     "CORRECT", "DEFAULT_USER", "ERROR", "EVAL_SETS", "FAILED", "HONEST", "MAX_MAPPINGS", "MISS",
-    "PASS", "RAG_DEPTH", "RAG_QUESTIONS", "REFUSED", "REL_TOL", "SQL_HOLDOUT", "SQL_OUT_OF_MODEL",
-    "SQL_QUESTIONS", "VERDICTS", "WRONG", "Comparison", "EvalSet", "Judgement", "RagEvalReport",
-    "RagOutcome", "RagQuestion", "SetResult", "SqlEvalReport", "SqlOutcome", "SqlQuestion",
-    "compare_results", "evaluate_questions", "evaluate_rag", "evaluate_sets", "evaluate_sql",
-    "format_rag_report", "format_set", "format_sets_report", "format_sql_report",
-    "is_stated_limit", "judge_answer", "load_rag_questions", "load_sql_questions",
-    "normalize_value", "run_gold", "values_equal",
+    "PASS", "RAG_DEPTH", "RAG_QUESTIONS", "REFUSED", "REL_TOL", "SQL_CONVERSATIONS", "SQL_HOLDOUT",
+    "SQL_OUT_OF_MODEL", "SQL_QUESTIONS", "VERDICTS", "WRONG", "Comparison", "Conversation",
+    "EvalSet", "Judgement", "RagEvalReport", "RagOutcome", "RagQuestion", "SetResult",
+    "SqlEvalReport", "SqlOutcome", "SqlQuestion", "ask_turn", "compare_results",
+    "conversation_lines", "evaluate_conversations", "evaluate_conversations_file",
+    "evaluate_questions", "evaluate_rag", "evaluate_sets", "evaluate_sql", "format_rag_report",
+    "format_set", "format_sets_report", "format_sql_report", "is_conversations_file",
+    "is_stated_limit", "judge_answer", "judge_document", "load_conversations",
+    "load_rag_questions", "load_sql_questions", "normalize_value", "run_gold", "takes_follow_up",
+    "values_equal",
 ]

@@ -98,7 +98,7 @@ def load_rag_questions(path: Path) -> list[RagQuestion]:
     return found
 
 
-def _is_document(path: str, expected: str) -> bool:
+def is_document(path: str, expected: str) -> bool:
     # Stored paths carry the ingested folder's name ("docs/hr/x.md"); expected ones do not.
     return path == expected or path.endswith("/" + expected)
 
@@ -127,7 +127,7 @@ def evaluate_rag(questions_path: Path, resources: Resources,
                                        query_vector=vector)
         paths = tuple(p.path for p in passages)
         rank = next((i for i, p in enumerate(paths, start=1)
-                     if _is_document(p, question.expected)), None)
+                     if is_document(p, question.expected)), None)
         hidden = question.groups is not None and not (question.groups & reader.all_groups)
         outcomes.append(RagOutcome(question, rank, paths, "hidden" if hidden else "retrieval"))
     return RagEvalReport(outcomes=tuple(outcomes), user=login)

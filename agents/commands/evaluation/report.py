@@ -2,7 +2,8 @@
 
 One file: the per-question table, the execution accuracy, then correct / honest / confidently
 wrong. The shipped sets: per set, the three figures beside their targets and the confidently
-wrong answers (what was shown), then a summary table of every set.
+wrong answers (what was shown), then a summary table of every set. A conversations set (or
+file) adds the turn accuracy, the follow-up turns right and the context leaks.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from agents.commands.evaluation.verdicts import (
     WRONG,
 )
 from agents.config import PROJECT_ROOT
+
+FOLLOW_UPS, LEAKS = "follow-ups", "leaks"
 
 
 def _table(header: tuple[str, ...], rows: Sequence[tuple[str, ...]]) -> list[str]:
@@ -50,11 +53,13 @@ def _verdict_line(report: SqlEvalReport) -> str:
 def format_sql_report(report: SqlEvalReport) -> str:
     """The per-question outcome table, then the execution accuracy (overall and per language)
     and the three-way verdict (correct, honest, confidently wrong, and failed)."""
-    rows = [(o.outcome, o.verdict, o.question.lang, o.user, f"{o.elapsed_ms:.0f}", o.question.id,
+    turns = bool(report.turns)
+    rows = [(o.outcome, o.verdict, o.question.lang, o.user, f"{o.elapsed_ms:.0f}",
+             *((_context(o),) if turns else ()), o.question.id,
              _clip(o.question.question, 60) + (f"  [{o.reason}]" if o.reason else ""))
             for o in report.outcomes]
-    lines = _table(("outcome", "verdict", "lang", "user", "ms", "id", "question  [reason]"),
-                   rows)
+    lines = _table(("outcome", "verdict", "lang", "user", "ms",
+                    *(("context",) if turns else ()), "id", "question  [reason]"), rows)
     total = len(report.outcomes)
     per_lang = ", ".join(
         f"{lang} {sum(o.outcome == PASS for o in report.outcomes if o.question.lang == lang)}/"
@@ -70,7 +75,41 @@ def format_sql_report(report: SqlEvalReport) -> str:
         f" errors: {report.count(ERROR)}",
         f"Verdicts: {_verdict_line(report)}",
     ]
+    if report.turns:
+        lines += [line.strip() for line in conversation_lines(report)]
+        lines += _listed("context leaks", report.leaks)
     return "\n".join(lines)
+
+
+def _context(outcome: SqlOutcome) -> str:
+    """A turn's reading: a follow-up (did it use the context?), a standalone turn, or a leak."""
+    if outcome.question.follow_up:
+        return "follow-up" if outcome.took_context else "follow-up, alone"
+    return "LEAK" if outcome.took_context else "standalone"
+
+
+def conversation_lines(report: SqlEvalReport, targets: dict[str, str] | None = None
+                       ) -> list[str]:
+    """Turn accuracy, follow-up turns right and context leaks, with their targets if given."""
+    turns = report.turns
+    if not turns:
+        return []
+    beside = targets or {}
+    talks = len({o.question.id.rsplit("#", 1)[0] for o in turns})
+    right = sum(o.verdict == CORRECT for o in turns)
+    follow_ups, standalone = len(report.follow_ups), len(turns) - len(report.follow_ups)
+    leaks = len(report.leaks)
+
+    def target(key: str) -> str:
+        return f"   {beside[key]}" if key in beside else ""
+
+    return [
+        f"  turn accuracy: {right}/{len(turns)} ({_pct(right, len(turns))}) over {talks}"
+        " conversations",
+        f"  follow-up turns right: {report.follow_ups_right}/{follow_ups}"
+        f" ({_pct(report.follow_ups_right, follow_ups)}){target(FOLLOW_UPS)}",
+        f"  context leaks: {leaks} of {standalone} standalone turns{target(LEAKS)}",
+    ]
 
 
 # ---------------------------------------------------------------- the shipped sets
@@ -93,6 +132,14 @@ def _targets(result: SetResult) -> dict[str, str]:
     if spec.max_wrong is not None:
         met = report.verdicts(WRONG) <= spec.max_wrong
         beside[WRONG] = f"target <= {spec.max_wrong}: {'met' if met else 'MISSED'}"
+    if spec.min_follow_up is not None:
+        asked = len(report.follow_ups)
+        met = bool(asked) and report.follow_ups_right / asked >= spec.min_follow_up
+        beside[FOLLOW_UPS] = (f"target >= {100 * spec.min_follow_up:.0f}%: "
+                              f"{'met' if met else 'MISSED'}")
+    if spec.max_leaks is not None:
+        met = len(report.leaks) <= spec.max_leaks
+        beside[LEAKS] = f"target {spec.max_leaks}: {'met' if met else 'MISSED'}"
     return beside
 
 
@@ -106,14 +153,25 @@ def _split(report: SqlEvalReport) -> list[str]:
     lines = ["  correct by language: " + ", ".join(
         f"{lang} {right[lang]}/{asked[lang]} ({_pct(right[lang], asked[lang])})"
         for lang in langs)]
-    kinds = {o.question.expects_honest for o in outcomes}
+    kinds = {_kind(o) for o in outcomes}
     if len(kinds) > 1:
-        for honest, label in ((False, "with gold SQL"), (True, "expecting an honest answer")):
-            part = [o for o in outcomes if o.question.expects_honest == honest]
+        for kind in _KINDS:
+            part = [o for o in outcomes if _kind(o) == kind]
+            if not part:
+                continue
             counts = ", ".join(f"{v} {sum(o.verdict == v for o in part)}" for v in VERDICTS
-                               if not (honest and v == HONEST))
-            lines.append(f"  {label}: {len(part)} — {counts}")
+                               if not (kind == _KINDS[1] and v == HONEST))
+            lines.append(f"  {kind}: {len(part)} — {counts}")
     return lines
+
+
+_KINDS = ("with gold SQL", "expecting an honest answer", "expecting a document")
+
+
+def _kind(outcome: SqlOutcome) -> str:
+    if outcome.question.expected_document is not None:
+        return _KINDS[2]
+    return _KINDS[1] if outcome.question.expects_honest else _KINDS[0]
 
 
 def _listed(title: str, outcomes: Sequence[SqlOutcome]) -> list[str]:
@@ -136,14 +194,17 @@ def format_set(result: SetResult) -> str:
     spec, report = result.eval_set, result.report
     total = len(report.outcomes)
     beside = _targets(result)
-    lines = [f"== {spec.name}: {_where(spec.path)} — {total} questions, mode {report.mode}"]
+    unit = "turns" if report.turns else "questions"
+    lines = [f"== {spec.name}: {_where(spec.path)} — {total} {unit}, mode {report.mode}"]
     if spec.note:
         lines.append(f"  ({spec.note})")
     for verdict in VERDICTS:
         count = report.verdicts(verdict)
         lines.append(f"  {verdict:<18} {count:>4}/{total:<4} {_pct(count, total):>6}"
                      + (f"   {beside[verdict]}" if verdict in beside else ""))
+    lines += conversation_lines(report, beside)
     lines += _split(report)
+    lines += _listed("context leaks", report.leaks)
     lines += _listed("confidently wrong", report.wrong)
     lines += _listed("failed", report.failed)
     # Gold-SQL questions answered honestly: not wrong, but coverage still to win.
@@ -159,7 +220,7 @@ def format_sets_report(results: Sequence[SetResult]) -> str:
     for r in results:
         report, total = r.report, len(r.report.outcomes)
         missed = r.eval_set.misses_target(report)
-        has_target = r.eval_set.min_correct is not None or r.eval_set.max_wrong is not None
+        has_target = r.eval_set.has_target
         rows.append((r.eval_set.name, str(total),
                      *(f"{report.verdicts(v)} ({_pct(report.verdicts(v), total)})"
                        for v in VERDICTS),

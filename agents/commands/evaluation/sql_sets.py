@@ -12,6 +12,8 @@ Three sets ship, reported apart (`sourced eval sql` runs them all):
   >= 95% correct (an honest answer is the correct one there).
 - `sql_holdout.yaml`: in-model and honest-expected questions never tuned on; no target, the
   figure is what it is.
+- `sql_conversations.yaml`: conversations of 2-3 turns (`conversations`), one outcome per turn;
+  target >= 95% of follow-up turns right and 0 context leaks.
 """
 
 from __future__ import annotations
@@ -58,6 +60,10 @@ class SqlQuestion:
     user: str | None = None
     expect: str | None = None  # "honest": no number may be shown as the answer
     why: str = ""  # for an honest-expected question: what an answer with a number gets wrong
+    # A conversation turn whose right answer cites this document (path under seed_data/docs).
+    expected_document: str | None = None
+    # A conversation turn: does its right reading use the earlier turns? None: not a turn.
+    follow_up: bool | None = None
 
     @property
     def expects_honest(self) -> bool:
@@ -115,6 +121,7 @@ class SqlOutcome:
     elapsed_ms: float = 0.0
     verdict: str = ""  # correct | honest | confidently wrong | failed
     shown: str = ""  # what a confidently wrong answer showed
+    took_context: bool = False  # a conversation turn answered with `Answer.follow_up_of` set
 
 
 @dataclass(frozen=True)
@@ -139,6 +146,24 @@ class SqlEvalReport:
     def accuracy_for(self, lang: str) -> float:
         subset = [o for o in self.outcomes if o.question.lang == lang]
         return sum(o.outcome == PASS for o in subset) / len(subset) if subset else 0.0
+
+    @property
+    def turns(self) -> tuple[SqlOutcome, ...]:
+        """The outcomes of conversation turns (empty for a set of single questions)."""
+        return tuple(o for o in self.outcomes if o.question.follow_up is not None)
+
+    @property
+    def follow_ups(self) -> tuple[SqlOutcome, ...]:
+        return tuple(o for o in self.outcomes if o.question.follow_up)
+
+    @property
+    def follow_ups_right(self) -> int:
+        return sum(1 for o in self.follow_ups if o.verdict == CORRECT)
+
+    @property
+    def leaks(self) -> tuple[SqlOutcome, ...]:
+        """Standalone turns answered with the previous answer as context."""
+        return tuple(o for o in self.turns if o.question.follow_up is False and o.took_context)
 
     @property
     def wrong(self) -> tuple[SqlOutcome, ...]:
@@ -201,15 +226,15 @@ def evaluate_questions(questions: Sequence[SqlQuestion], resources: Resources,
         started = time.perf_counter()
         answer = ask(question.question, login, resources)
         elapsed = (time.perf_counter() - started) * 1000
-        outcome = _judge(question, login, answer, resources, elapsed)
+        outcome = judge_question(question, login, answer, resources, elapsed)
         outcomes.append(outcome)
         if progress is not None:
             progress(outcome)
     return SqlEvalReport(outcomes=tuple(outcomes), mode=resources.settings.mode)
 
 
-def _judge(question: SqlQuestion, login: str, answer: Answer, resources: Resources,
-           elapsed: float) -> SqlOutcome:
+def judge_question(question: SqlQuestion, login: str, answer: Answer, resources: Resources,
+                   elapsed: float) -> SqlOutcome:
     def gold() -> Rows:
         return run_gold(question, login, resources)[1]
 
@@ -231,6 +256,14 @@ class EvalSet:
     min_correct: float | None = None
     max_wrong: int | None = None
     note: str = ""
+    conversations: bool = False  # the file holds `conversations:`, one outcome per turn
+    min_follow_up: float | None = None  # share of follow-up turns right
+    max_leaks: int | None = None  # standalone turns answered with the previous one's context
+
+    @property
+    def has_target(self) -> bool:
+        return any(t is not None for t in (self.min_correct, self.max_wrong,
+                                           self.min_follow_up, self.max_leaks))
 
     def misses_target(self, report: SqlEvalReport) -> list[str]:
         """The targets the report misses, in words; empty when all are met (or none is set)."""
@@ -239,6 +272,12 @@ class EvalSet:
             missed.append(f"correct below {100 * self.min_correct:.0f}%")
         if self.max_wrong is not None and report.verdicts(WRONG) > self.max_wrong:
             missed.append(f"more than {self.max_wrong} confidently wrong")
+        follow_ups = len(report.follow_ups)
+        if (self.min_follow_up is not None and follow_ups
+                and report.follow_ups_right / follow_ups < self.min_follow_up):
+            missed.append(f"follow-up turns right below {100 * self.min_follow_up:.0f}%")
+        if self.max_leaks is not None and len(report.leaks) > self.max_leaks:
+            missed.append(f"more than {self.max_leaks} context leaks")
         return missed
 
 
@@ -248,6 +287,9 @@ EVAL_SETS: tuple[EvalSet, ...] = (
             note="correct = an honest answer, the only right one here"),
     EvalSet("holdout (never tuned on)", SQL_HOLDOUT,
             note="no target: wording nobody fitted the assistant to"),
+    EvalSet("conversations (follow-ups)", EVAL_DIR / "sql_conversations.yaml",
+            conversations=True, min_follow_up=0.95, max_leaks=0,
+            note="one line per turn; each turn asked with the previous answer as context"),
 )
 
 
@@ -260,9 +302,20 @@ class SetResult:
 def evaluate_sets(resources: Resources, user: str | None = None,
                   sets: Sequence[EvalSet] = EVAL_SETS) -> tuple[SetResult, ...]:
     """Every set in turn; all files are read and all users checked before the first question."""
-    loaded = [(s, load_sql_questions(s.path)) for s in sets]
-    for _, questions in loaded:
-        check_users(questions, resources, user)
-    return tuple(SetResult(s, evaluate_questions(questions, resources, user))
-                 for s, questions in loaded)
+    from agents.commands.evaluation.conversations import (
+        Conversation,
+        evaluate_conversations,
+        load_conversations,
+    )
 
+    loaded: list[tuple[EvalSet, list[SqlQuestion], list[Conversation]]] = []
+    for spec in sets:
+        talks = load_conversations(spec.path) if spec.conversations else []
+        questions = ([t for c in talks for t in c.turns] if spec.conversations
+                     else load_sql_questions(spec.path))
+        check_users(questions, resources, user)
+        loaded.append((spec, questions, talks))
+    return tuple(SetResult(spec, evaluate_conversations(talks, resources, user)
+                           if spec.conversations else
+                           evaluate_questions(questions, resources, user))
+                 for spec, questions, talks in loaded)

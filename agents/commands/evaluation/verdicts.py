@@ -11,6 +11,9 @@
 - confidently wrong: a figure shown that does not match the gold rows, any figure at all for an
   `expect: honest` question, or document excerpts shown in reply to a data question (unrelated
   text presented as the answer; a documents answer with no sources is honest).
+- a documents question (a conversation turn with `expected: <path>`, `judge_document`): correct
+  when a source of the answer is that document; confidently wrong when other documents or a
+  figure are shown as the answer; honest when it says it found nothing or refuses.
 - failed: the pipeline broke (an "internal: ..." error, or a database, model, index or store
   failure) or the gold SQL did not run. Reported apart: it is neither a claim nor a limit.
 
@@ -26,6 +29,7 @@ from functools import cache
 from typing import TYPE_CHECKING, Any, get_args
 
 from agents.commands.evaluation.compare import compare_results
+from agents.commands.evaluation.rag_set import is_document
 from agents.errors import AssistantError
 
 if TYPE_CHECKING:
@@ -148,3 +152,25 @@ def _judge_expecting_honest(answer: Answer, plain: Judgement | None) -> Judgemen
     if plain.verdict == HONEST:
         return replace(plain, verdict=CORRECT, outcome=PASS)
     return plain
+
+
+def judge_document(answer: Answer, expected: str) -> Judgement:
+    """The verdict on the answer to a documents question: does it cite the expected document?"""
+    code = answer.error if answer.error != "log_failed" else None
+    said = f"{code}: {_first_line(answer.text)}" if code else ""
+    if code is not None and not is_stated_limit(code):
+        return Judgement(FAILED, ERROR, said)
+    paths = [s.path for s in answer.sources]
+    if any(is_document(path, expected) for path in paths):
+        return Judgement(CORRECT, PASS)
+    if paths:
+        return Judgement(WRONG, MISS, f"cites {', '.join(paths[:3])}, expected {expected}",
+                         shown_by(answer))
+    if answer.columns and _has_figures(answer.rows):
+        return Judgement(WRONG, MISS, f"a figure shown for a documents question (expected "
+                                      f"{expected})", shown_by(answer))
+    if answer.route == "refused":
+        return Judgement(HONEST, REFUSED,
+                         f"refused: {answer.refusal_reason or _first_line(answer.text, 80)}")
+    return Judgement(HONEST, MISS, said or f"no document cited (route {answer.route}), "
+                                           f"expected {expected}")

@@ -23,6 +23,7 @@ One module per stage, each a table of small rules run in order:
   problems    the reasons not to run it (a table of predicate -> message)
   build       the Plan -> SQL;  explain: the sentence under the numbers, suggestions
   understood  the plan restated in the user's language
+  followup    a follow-up question read against the previous ones (plan_follow_up)
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from dataclasses import replace
 from datetime import date
 
 from agents.language import normalize
+from agents.messages import say
 from agents.sql.planner.build import PlanningError, build_sql
 from agents.sql.planner.coverage import echo
 from agents.sql.planner.cues import ModelCues, build_cues
 from agents.sql.planner.explain import explain, suggestions
+from agents.sql.planner.followup import looks_like_follow_up, plan_follow_up
 from agents.sql.planner.periods import MONTHS, TimeReading, parse_time
 from agents.sql.planner.problems import find_problem, written
 from agents.sql.planner.ranking import parse_ranking
@@ -59,8 +62,10 @@ __all__ = [
     "build_sql",
     "build_vocabulary",
     "explain",
+    "looks_like_follow_up",
     "parse_ranking",
     "parse_time",
+    "plan_follow_up",
     "plan_question",
     "suggestions",
 ]
@@ -144,17 +149,32 @@ def _corrected(question: str, ctx: PlanningContext,
     return again, _said(reading, again, kept, ctx.model)
 
 
-def plan_question(question: str, ctx: PlanningContext) -> Plan:
-    """Understand a question and build its SQL; Plan.confident says whether to run it."""
-    reading = _read(question, ctx, normalize(question))
-    fixes: tuple[tuple[str, str], ...] = ()
+def read_with_fixes(question: str, ctx: PlanningContext,
+                    text: str) -> tuple[Reading, tuple[tuple[str, str], ...]]:
+    """The question's Reading (of `text`, its normalized form), its typos corrected."""
+    reading = _read(question, ctx, text)
     if reading.leftovers:
-        reading, fixes = _corrected(question, ctx, reading)
-    plan = _plan_of(reading, find_problem(reading, ctx.model), fixes)
-    plan = replace(plan, understood_as=understood_as(plan, ctx.model))
+        return _corrected(question, ctx, reading)
+    return reading, ()
+
+
+def finish_plan(reading: Reading, problem: str | None, fixes: tuple[tuple[str, str], ...],
+                ctx: PlanningContext, follow_up: bool = False) -> Plan:
+    """The Plan of a final Reading: restated, and its SQL built when it is confident."""
+    plan = _plan_of(reading, problem, fixes)
+    understood = understood_as(plan, ctx.model)
+    if follow_up:
+        understood = say("planner.understood.follow_up", plan.lang, understood=understood)
+    plan = replace(plan, understood_as=understood)
     if not plan.confident:
         return plan
     try:
         return build_sql(plan, ctx.model)
     except PlanningError as exc:
         return replace(plan, confident=False, problem=exc.message(plan.lang))
+
+
+def plan_question(question: str, ctx: PlanningContext) -> Plan:
+    """Understand a question and build its SQL; Plan.confident says whether to run it."""
+    reading, fixes = read_with_fixes(question, ctx, normalize(question))
+    return finish_plan(reading, find_problem(reading, ctx.model), fixes, ctx)

@@ -62,3 +62,12 @@ RULE_PHRASES = (
     r"came from|come from|comes from|coming from|vient de|viennent de|provient de|"
     r"proviennent de|of the total|du total|of all|de tous|de toutes|in the total",
 )
+
+# The cue words of a follow-up question ("and in 2022?", "top 3 instead", "et la marge ?",
+# "par canal maintenant"), explained in a follow-up only (see followup.py): elsewhere "now" or
+# "instead" would be words no rule read.
+FOLLOW_UP_WORDS = _words("""
+    and now instead rather same only just also then ok okay but ones one those them that this it
+    what about how else too sinon et maintenant plutot seulement uniquement juste pareil idem
+    meme chose aussi alors mais place ceux celles ci ca cela lui
+    """)

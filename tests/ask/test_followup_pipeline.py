@@ -1,0 +1,156 @@
+"""Follow-up questions through `ask(..., follow_up_of=...)`: the planner's follow-up plan, the
+documents' follow-up, the model's rewrite, and an earlier answer that is not the asker's."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import psycopg
+import pytest
+
+from agents.ask import followup, pipeline
+from tests.fake_openai import system_text, user_text
+
+REVENUE_SQL = (
+    "SELECT sum(oi.quantity * oi.unit_price * (1 - oi.discount)) FROM warehouse.orders o"
+    " JOIN warehouse.order_items oi ON oi.order_id = o.order_id"
+    " JOIN warehouse.customers c ON c.customer_id = o.customer_id"
+    " WHERE o.status = 'completed' AND o.order_date >= %s AND o.order_date < %s"
+)
+UNKNOWN = {"en": "I can't find that earlier answer.",
+           "fr": "Je ne trouve pas cette réponse précédente."}
+
+
+def revenue(conn: psycopg.Connection, year: int, region: str | None = None) -> float:
+    where = " AND c.region = %s" if region else ""
+    args: tuple[Any, ...] = (f"{year}-01-01", f"{year + 1}-01-01") + ((region,) if region else ())
+    value = conn.execute(REVENUE_SQL + where, args).fetchone()[0]
+    return float(value)
+
+
+def close(a: Any, b: float) -> bool:
+    return abs(float(a) - b) <= 0.005 * max(abs(b), 1)
+
+
+def logged(conn: psycopg.Connection, answer_id: str) -> tuple[Any, ...]:
+    row = conn.execute("SELECT follow_up_of::text, standalone_question, question"
+                       " FROM app.query_log WHERE answer_id = %s", (answer_id,)).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+def asks_to_rewrite(request: dict[str, Any]) -> bool:
+    return "rewrite a follow-up question" in system_text(request)
+
+
+@pytest.mark.parametrize(("first", "then"), [
+    ("What was total revenue in 2018?", "and in 2019?"),
+    ("Quel a été le chiffre d'affaires en 2018 ?", "et en 2019 ?"),
+])
+def test_a_period_change_follows_the_earlier_question(resources, app_conn, first, then) -> None:
+    earlier = pipeline.ask(first, "alice", resources)
+    assert earlier.error is None and close(earlier.rows[0][0], revenue(app_conn, 2018))
+    answer = pipeline.ask(then, "alice", resources, follow_up_of=earlier.answer_id)
+    assert answer.error is None, answer.text
+    assert answer.route == "sql" and answer.follow_up_of == earlier.answer_id
+    assert close(answer.rows[0][0], revenue(app_conn, 2019))
+    assert answer.as_json()["follow_up_of"] == earlier.answer_id
+    assert answer.question == then
+    assert logged(app_conn, answer.answer_id)[:2] == (earlier.answer_id, None)
+
+
+@pytest.mark.parametrize(("first", "then"), [
+    ("What was total revenue in 2019?", "and for EMEA?"),
+    ("Quel a été le chiffre d'affaires en 2019 ?", "et pour EMEA ?"),
+])
+def test_a_filter_is_added_to_the_earlier_question(resources, app_conn, first, then) -> None:
+    earlier = pipeline.ask(first, "alice", resources)
+    answer = pipeline.ask(then, "alice", resources, follow_up_of=earlier.answer_id)
+    assert answer.error is None, answer.text
+    assert answer.follow_up_of == earlier.answer_id
+    assert close(answer.rows[0][0], revenue(app_conn, 2019, "EMEA"))
+    assert "EMEA" in (answer.sql or "")
+
+
+def test_a_standalone_question_after_a_revenue_question_is_not_linked(resources) -> None:
+    earlier = pipeline.ask("What was total revenue in 2018?", "alice", resources)
+    question = "How many active customers in 2017?"
+    alone = pipeline.ask(question, "alice", resources)
+    answer = pipeline.ask(question, "alice", resources, follow_up_of=earlier.answer_id)
+    assert answer.follow_up_of is None and answer.as_json()["follow_up_of"] is None
+    assert answer.sql == alone.sql and answer.rows == alone.rows
+
+
+def test_a_chain_of_follow_ups_and_a_regenerated_one(resources, app_conn) -> None:
+    first = pipeline.ask("What was total revenue in 2018?", "alice", resources)
+    second = pipeline.ask("and in 2019?", "alice", resources, follow_up_of=first.answer_id)
+    third = pipeline.ask("and for EMEA?", "alice", resources, follow_up_of=second.answer_id)
+    assert third.follow_up_of == second.answer_id
+    assert close(third.rows[0][0], revenue(app_conn, 2019, "EMEA"))
+    again = pipeline.ask("and for EMEA?", "alice", resources, regenerated_from=third.answer_id)
+    assert again.follow_up_of == second.answer_id and again.rows == third.rows
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_another_users_answer_is_refused_like_an_unknown_one(resources, lang) -> None:
+    earlier = pipeline.ask("revenue by region in 2019", "alice", resources)
+    question = "and in 2020?" if lang == "en" else "et en 2020 ?"
+    answers = [pipeline.ask(question, "bruno", resources, follow_up_of=other)
+               for other in (earlier.answer_id, str(uuid.uuid4()), "not-an-id")]
+    for answer in answers:
+        assert answer.error == "bad_input" and answer.text == UNKNOWN[lang]
+        assert answer.rows == [] and answer.follow_up_of is None
+    # The owner can follow it.
+    mine = pipeline.ask(question, "alice", resources, follow_up_of=earlier.answer_id)
+    assert mine.error is None and mine.follow_up_of == earlier.answer_id
+
+
+def test_a_documents_follow_up_retrieves_with_the_earlier_question(
+    resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    earlier = pipeline.ask("How many days of remote work are allowed per week?", "alice",
+                           resources)
+    assert earlier.route == "docs" and earlier.sources
+    searched: list[str] = []
+    real = pipeline.retrieve_chunks
+
+    def spy(conn: Any, embedder: Any, question: str, *args: Any, **kwargs: Any) -> Any:
+        searched.append(question)
+        return real(conn, embedder, question, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "retrieve_chunks", spy)
+    answer = pipeline.ask("and per month?", "alice", resources,
+                          follow_up_of=earlier.answer_id)
+    assert answer.route == "docs" and answer.follow_up_of == earlier.answer_id
+    assert searched and "remote work" in searched[0] and "per month" in searched[0]
+    assert answer.sources
+
+
+def test_the_model_rewrites_a_follow_up_from_the_last_three_turns(
+    llm_resources, fake_llm, app_conn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    turns = [pipeline.ask("What was total revenue in 2017?", "alice", llm_resources)]
+    for then in ("and in 2018?", "and in 2019?", "and in 2020?"):
+        turns.append(pipeline.ask(then, "alice", llm_resources,
+                                  follow_up_of=turns[-1].answer_id))
+    assert all(t.follow_up_of for t in turns[1:])
+    # A follow-up the planner cannot make confident: the model writes the standalone question.
+    monkeypatch.setattr(followup, "planned_follow_up", lambda *args: None)
+    monkeypatch.setattr(followup, "is_follow_up", lambda question: True)
+    standalone = "What was total revenue in 2021?"
+    fake_llm.on(asks_to_rewrite, standalone)
+    answer = pipeline.ask("the one before the first of those", "alice", llm_resources,
+                          follow_up_of=turns[-1].answer_id)
+    rewrites = fake_llm.chat_requests(asks_to_rewrite)
+    assert len(rewrites) == 1
+    prompt = user_text(rewrites[0])
+    assert prompt.count("Question: ") == 3 and "2017" not in prompt
+    assert "and in 2020?" in prompt and "SQL: SELECT" in prompt
+    assert len(prompt) <= followup.PROMPT_CHARS + 500
+    assert answer.follow_up_of == turns[-1].answer_id
+    assert answer.standalone_question == standalone
+    assert answer.question == "the one before the first of those"
+    assert close(answer.rows[0][0], revenue(app_conn, 2021))
+    assert logged(app_conn, answer.answer_id) == (
+        turns[-1].answer_id, standalone, "the one before the first of those")
