@@ -22,8 +22,9 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from agents.language import normalize
+from agents.messages import say
 from agents.sql.planner.coverage import Leftover
-from agents.sql.planner.periods import year_earlier
+from agents.sql.planner.periods import period_shifted, year_earlier
 from agents.sql.planner.problems import find_problem
 from agents.sql.planner.ranking import ASC_CUES, DESC_CUES, parse_ranking
 from agents.sql.planner.reading import Filters, Reading
@@ -57,12 +58,24 @@ YEAR_BEFORE = re.compile(
     r"one year earlier|l annee d avant|l annee precedente|l an d avant|un an plus tot|"
     r"un an avant|l annee d before)\b"
 )
+# The month, quarter or year next to the previous question's: "and the quarter before that?",
+# "et le mois d'avant ?", "l'année suivante".
+PERIOD_SHIFT = re.compile(
+    r"\b(?:the\s+)?(?P<u1>month|quarter|year)\s+(?P<en>before|after)(?:\s+that)?\b|"
+    r"\b(?:the\s+)?(?P<en2>previous|prior|next|following)\s+(?P<u2>month|quarter)\b|"
+    r"\b(?:le|l)\s+(?P<u3>mois|trimestre|annee)\s+(?P<fr>d avant|precedente?|suivante?|"
+    r"d apres)\b"
+)
+# The phrase's unit, in months: the previous period must be of that length to be shifted.
+UNIT_MONTHS = {"month": 1, "mois": 1, "quarter": 3, "trimestre": 3, "year": 12, "annee": 12}
+LATER = frozenset({"after", "next", "following", "suivant", "suivante", "d apres"})
 # "Which products drove that?": the previous answer broken down, its largest parts first.
 DRILL = re.compile(
     r"\b(?:drove|drive|drives|driving|contributed(?: (?:the )?most)?(?: to)?|contribute|"
     r"behind|responsible for|explains?|made up|account(?:s|ed)? for|ont (?:le plus )?contribue|"
     r"a (?:le plus )?contribue|y ont contribue|contribuent|expliquent|explique|"
-    r"sont a l origine de|est a l origine de|ont tire|a tire)(?: (?:that|this|it|ca|cela))?\b"
+    r"sont a l origine de|est a l origine de|ont tire|a tire|ont porte|a porte|portent)"
+    r"(?: (?:that|this|it|ca|cela|ce chiffre))?\b"
 )
 DRILL_RANKING = Ranking(5, descending=True)
 # A short question about how something is broken down, without a verb of its own: "combien de
@@ -136,12 +149,18 @@ def _followed(state: State, question: str, ctx: PlanningContext) -> State | None
     text = normalize(question)
     text, year_before = _blanked(text, YEAR_BEFORE)
     text, drill = _blanked(text, DRILL)
+    text, shift, steps = _period_shift(text)
     fragment, fixes = read_with_fixes(question, ctx, text)
     ranking = _ranking(fragment, state.reading.ranking)
-    if not (year_before or drill or _is_follow_up(fragment, ranking)):
+    if not (year_before or drill or shift or _is_follow_up(fragment, ranking)):
         return None
-    merged = _merged(state.reading, fragment, ctx.model, ranking, year_before, bool(drill))
+    merged = _merged(state.reading, fragment, ctx.model, ranking, year_before or shift,
+                     bool(drill), steps)
     problem = find_problem(merged, ctx.model) or state.problem
+    if drill and state.reading.ranking is not None and state.reading.dimensions:
+        # "Which products drove that?" after "the best channel": the drill-down is of the
+        # channel that came first, which only running the previous query would tell.
+        problem = say("planner.problem.drill_after_ranking", fragment.lang)
     return State(merged, problem, fixes)
 
 
@@ -194,7 +213,24 @@ def _dimensions(previous: Reading, fragment: Reading, drill: bool) -> tuple[str,
     return tuple(dict.fromkeys((*previous.dimensions, *fragment.dimensions)))
 
 
-def _time(previous: Reading, fragment: Reading, year_before: str
+def _period_shift(text: str) -> tuple[str, str, int]:
+    """The text with a "the quarter before" phrase blanked, the phrase, and its steps in
+    months (± the unit's length)."""
+    found = PERIOD_SHIFT.search(text)
+    if found is None:
+        return text, "", 0
+    word = found.group("en") or found.group("en2") or found.group("fr") or ""
+    unit = found.group("u1") or found.group("u2") or found.group("u3") or ""
+    blanked, phrase = _blanked(text, PERIOD_SHIFT)
+    months = UNIT_MONTHS.get(unit, 0)
+    return blanked, phrase, months if word in LATER else -months
+
+
+def _months(period: Period) -> int:
+    return ((period.end.year - period.start.year) * 12 + period.end.month - period.start.month)
+
+
+def _time(previous: Reading, fragment: Reading, year_before: str, steps: int = 0
           ) -> tuple[Period | None, tuple[Period, Period] | None, bool]:
     """(period, comparison, whether the fragment changed them)."""
     if fragment.comparison:
@@ -202,6 +238,13 @@ def _time(previous: Reading, fragment: Reading, year_before: str
     if fragment.period:
         return fragment.period, None, True
     base = previous.period or (previous.comparison[0] if previous.comparison else None)
+    # "the quarter before" shifts a quarter, not a year: the units must agree, else it is named.
+    shifted = (period_shifted(base, steps // abs(steps))
+               if steps and base is not None and _months(base) == abs(steps) else None)
+    if shifted is not None:
+        return shifted, None, True
+    if steps:
+        return previous.period, previous.comparison, False  # the phrase is named, not guessed
     if (year_before or fragment.time.year_earlier) and base is not None:
         return year_earlier(base), None, True
     return previous.period, previous.comparison, False
@@ -255,9 +298,9 @@ def _unanchored(fragment: Reading, year_before: str) -> str:
 
 
 def _merged(previous: Reading, fragment: Reading, model: SemanticModel,
-            ranking: Ranking | None, year_before: str, drill: bool) -> Reading:
+            ranking: Ranking | None, year_before: str, drill: bool, steps: int = 0) -> Reading:
     metrics = _metrics(previous, fragment)
-    period, comparison, time_changed = _time(previous, fragment, year_before)
+    period, comparison, time_changed = _time(previous, fragment, year_before, steps)
     if drill and ranking is None:
         ranking = DRILL_RANKING
     merged = replace(

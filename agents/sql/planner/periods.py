@@ -139,6 +139,23 @@ def year_earlier(period: Period) -> Period:
     return Period(start, end, label)
 
 
+def period_shifted(period: Period, steps: int) -> Period | None:
+    """The month, quarter or year `steps` of its own lengths later (earlier when negative);
+    None for a period of another shape (a range of months, a half)."""
+    months = ((period.end.year - period.start.year) * 12 + period.end.month
+              - period.start.month)
+    if period.start.day != 1 or period.end.day != 1 or months not in (1, 3, 12):
+        return None
+    start = shift_months(period.start, months * steps)
+    if months == 1:
+        return month_period(start.year, start.month)
+    if months == 3 and start.month % 3 == 1:
+        return quarter_period(start.year, (start.month + 2) // 3)
+    if months == 12 and start.month == 1:
+        return Period(start, shift_months(start, 12), str(start.year))
+    return None
+
+
 def anchor_quarter(anchor: date) -> int:
     return (anchor.month - 1) // 3 + 1
 

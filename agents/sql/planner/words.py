@@ -70,4 +70,5 @@ FOLLOW_UP_WORDS = _words("""
     and now instead rather same only just also then ok okay but ones one those them that this it
     what about how else too sinon et maintenant plutot seulement uniquement juste pareil idem
     meme chose aussi alors mais place ceux celles ci ca cela lui
+    break down split ventile ventiler detaille detailler
     """)
