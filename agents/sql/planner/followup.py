@@ -35,7 +35,7 @@ from agents.sql.planner.rules import (
     settle_share_and_ranking,
 )
 from agents.sql.planner.values import Period, Plan, Ranking
-from agents.sql.planner.words import FOLLOW_UP_WORDS
+from agents.sql.planner.words import EMPTY_WORDS, FOLLOW_UP_WORDS
 from agents.sql.semantic_model import SemanticModel
 
 if TYPE_CHECKING:
@@ -270,7 +270,9 @@ def _leftovers(fragment: Reading, ranking: Ranking | None,
     def explained(word: str) -> bool:
         ranked = ranking is not None and (
             NUMBER.match(word) or DESC_CUES.fullmatch(word) or ASC_CUES.fullmatch(word))
-        return word in FOLLOW_UP_WORDS or bool(ranked)
+        # A ranking with no dimension of its own is left whole by the fragment's reading
+        # ("les 3 premiers"): its function words are as empty here as anywhere.
+        return word in FOLLOW_UP_WORDS or word in EMPTY_WORDS or bool(ranked)
 
     kept = []
     for left in fragment.leftovers:
