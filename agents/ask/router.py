@@ -155,7 +155,7 @@ DATA_SHAPED_REASON = "reads like a data question but names no metric"
 # Words of a figure asked for ("retention rate", "budget", "coût"), with a period: a data question.
 FIGURE_WORDS = re.compile(
     r"\b(?:rate|ratio|budget|spend|spent|cost|costs|profit|income|result|value|level|score|"
-    r"amount|taux|ratio|depense|depenses|depense|cout|couts|benefice|resultat|valeur|niveau|"
+    r"amount|taux|depense|depenses|cout|couts|benefice|resultat|valeur|niveau|"
     r"montant)\b"
 )
 FIGURE_REASON = "asks for a figure over a period but names no metric"

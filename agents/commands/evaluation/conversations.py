@@ -30,6 +30,7 @@ from agents.commands.evaluation.sql_sets import (
     SqlQuestion,
     check_users,
     judge_question,
+    load_entries,
 )
 from agents.commands.evaluation.verdicts import judge_document
 from agents.errors import ConfigError
@@ -103,20 +104,7 @@ def _conversation_of(path: Path, n: int, item: object) -> Conversation:
 
 def load_conversations(path: Path) -> list[Conversation]:
     """Read a conversations file; ConfigError names the file and the faulty entry."""
-    data = read_yaml(path)
-    items = data.get(CONVERSATIONS_KEY) if isinstance(data, dict) else None
-    if not isinstance(items, list) or not items:
-        raise ConfigError(f"{path}: expected `{CONVERSATIONS_KEY}:` with a list of "
-                          "conversations.")
-    found: list[Conversation] = []
-    seen: set[str] = set()
-    for n, item in enumerate(items, start=1):
-        conversation = _conversation_of(path, n, item)
-        if conversation.id in seen:
-            raise ConfigError(f"{path}: conversation id {conversation.id!r} is used twice.")
-        seen.add(conversation.id)
-        found.append(conversation)
-    return found
+    return load_entries(path, CONVERSATIONS_KEY, "conversation", _conversation_of)
 
 
 def takes_follow_up(ask: Callable[..., Any]) -> bool:

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from agents.commands.evaluation.rag_set import DEFAULT_USER
 from agents.commands.evaluation.verdicts import (
@@ -94,21 +94,36 @@ def _question_of(path: Path, n: int, item: object) -> SqlQuestion:
     )
 
 
-def load_sql_questions(path: Path) -> list[SqlQuestion]:
-    """Read an SQL evaluation file; ConfigError names the file and the faulty entry."""
+class _HasId(Protocol):
+    @property
+    def id(self) -> str: ...
+
+
+E = TypeVar("E", bound=_HasId)
+
+
+def load_entries(path: Path, key: str, noun: str,
+                 entry_of: Callable[[Path, int, Any], E]) -> list[E]:
+    """The list under `key` of an evaluation file, each item read by `entry_of`; ConfigError
+    names the file and the faulty entry, or an id used twice."""
     data = read_yaml(path)
-    items = data.get("questions") if isinstance(data, dict) else None
+    items = data.get(key) if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
-        raise ConfigError(f"{path}: expected `questions:` with a list of questions.")
-    questions: list[SqlQuestion] = []
+        raise ConfigError(f"{path}: expected `{key}:` with a list of {noun}s.")
+    entries: list[E] = []
     seen: set[str] = set()
     for n, item in enumerate(items, start=1):
-        question = _question_of(path, n, item)
-        if question.id in seen:
-            raise ConfigError(f"{path}: question id {question.id!r} is used twice.")
-        seen.add(question.id)
-        questions.append(question)
-    return questions
+        entry = entry_of(path, n, item)
+        if entry.id in seen:
+            raise ConfigError(f"{path}: {noun} id {entry.id!r} is used twice.")
+        seen.add(entry.id)
+        entries.append(entry)
+    return entries
+
+
+def load_sql_questions(path: Path) -> list[SqlQuestion]:
+    """Read an SQL evaluation file; ConfigError names the file and the faulty entry."""
+    return load_entries(path, "questions", "question", _question_of)
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from agents.language import normalize
 from agents.messages import say
 from agents.sql.planner.coverage import Leftover
-from agents.sql.planner.periods import period_shifted, year_earlier
+from agents.sql.planner.periods import period_months, period_shifted, year_earlier
 from agents.sql.planner.problems import find_problem
 from agents.sql.planner.ranking import ASC_CUES, DESC_CUES, parse_ranking
 from agents.sql.planner.reading import Filters, Reading
@@ -226,10 +226,6 @@ def _period_shift(text: str) -> tuple[str, str, int]:
     return blanked, phrase, months if word in LATER else -months
 
 
-def _months(period: Period) -> int:
-    return ((period.end.year - period.start.year) * 12 + period.end.month - period.start.month)
-
-
 def _time(previous: Reading, fragment: Reading, year_before: str, steps: int = 0
           ) -> tuple[Period | None, tuple[Period, Period] | None, bool]:
     """(period, comparison, whether the fragment changed them)."""
@@ -240,7 +236,7 @@ def _time(previous: Reading, fragment: Reading, year_before: str, steps: int = 0
     base = previous.period or (previous.comparison[0] if previous.comparison else None)
     # "the quarter before" shifts a quarter, not a year: the units must agree, else it is named.
     shifted = (period_shifted(base, steps // abs(steps))
-               if steps and base is not None and _months(base) == abs(steps) else None)
+               if steps and base is not None and period_months(base) == abs(steps) else None)
     if shifted is not None:
         return shifted, None, True
     if steps:

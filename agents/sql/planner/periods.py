@@ -139,11 +139,15 @@ def year_earlier(period: Period) -> Period:
     return Period(start, end, label)
 
 
+def period_months(period: Period) -> int:
+    """How many calendar months a period spans, start month to end month."""
+    return (period.end.year - period.start.year) * 12 + period.end.month - period.start.month
+
+
 def period_shifted(period: Period, steps: int) -> Period | None:
     """The month, quarter or year `steps` of its own lengths later (earlier when negative);
     None for a period of another shape (a range of months, a half)."""
-    months = ((period.end.year - period.start.year) * 12 + period.end.month
-              - period.start.month)
+    months = period_months(period)
     if period.start.day != 1 or period.end.day != 1 or months not in (1, 3, 12):
         return None
     start = shift_months(period.start, months * steps)
