@@ -159,6 +159,11 @@ FIGURE_WORDS = re.compile(
     r"montant)\b"
 )
 FIGURE_REASON = "asks for a figure over a period but names no metric"
+# "As of now": documents are written once, so a count of how things stand today is data.
+CURRENT_STATE = re.compile(
+    r"\b(?:a ce jour|a date|en ce moment|actuellement|aujourd hui|right now|currently|"
+    r"as of today|as of now|to date|so far|jusqu ici|pour l instant)\b"
+)
 
 
 RouteName = Literal["sql", "docs", "both", "refused"]
@@ -254,9 +259,10 @@ def route_question(question: str, *, has_metric: bool, has_period: bool = False,
             return Route("refused", "topics outside the company's data and documents")
         if sql >= SQL_SIMILARITY and sql - max(docs, refused) >= SQL_MARGIN:
             return Route("sql", "reads like a data question")
-    if not has_metric and has_period and not doc_cue and (
+    if not has_metric and (has_period or CURRENT_STATE.search(text)) and not doc_cue and (
             DATA_SHAPED.search(text) or FIGURE_WORDS.search(text)):
-        # A figure over a period of the data ("retention rate in 2023"): excerpts that happen to
+        # A figure over a period of the data ("retention rate in 2023") or as things stand now
+        # ("combien de factures restent impayées à ce jour"): excerpts that happen to
         # share words would be shown as an answer; the honest answer names the unknown words.
         return Route("sql", FIGURE_REASON)
     if not has_metric and not strong_cue and DATA_SHAPED.search(text):

@@ -136,3 +136,18 @@ def test_a_figure_over_a_period_with_no_metric_gets_the_honest_data_answer(
     # the words it does not know.
     assert route_question(question, has_metric=False, has_period=True).route == "sql"
     assert route_question(question, has_metric=False, has_period=False).route == "docs"
+
+
+@pytest.mark.parametrize("question", [
+    "Combien de factures restent impayées à ce jour ?",
+    "How many support contracts are currently active?",
+    "Quel montant de commandes est en attente en ce moment ?",
+])
+def test_a_count_of_how_things_stand_now_is_a_data_question(question: str) -> None:
+    # Documents are written once: they cannot hold today's count, so excerpts about the topic
+    # ("les factures sont payables à 30 jours") would answer a question they do not answer.
+    assert route_question(question, has_metric=False).route == "sql"
+
+
+def test_a_policy_question_with_a_now_word_still_goes_to_the_documents() -> None:
+    assert route_question("What is the current remote work policy?", has_metric=False).route == "docs"
