@@ -19,13 +19,14 @@ from dataclasses import dataclass, replace
 
 from agents.ask.router import Route, route_question
 from agents.ask.turn import Turn
-from agents.errors import BadInput, ProviderError
+from agents.errors import AssistantError, BadInput, ProviderError
 from agents.language import detect_language
 from agents.messages import say
 from agents.models.prompts import load_prompt
 from agents.models.providers import ChatModel, complete
 from agents.resources import Resources
 from agents.sql.planner import (
+    Leader,
     Plan,
     PlanningContext,
     looks_like_follow_up,
@@ -33,6 +34,7 @@ from agents.sql.planner import (
     plan_question,
 )
 from agents.store.query_log import EarlierTurn, earlier_turns
+from sql_guard import check
 
 log = logging.getLogger("sourced.ask")
 
@@ -67,9 +69,38 @@ def conversation(resources: Resources, follow_up_of: str, user: str,
     return Conversation(turns[-1].answer_id, tuple(turns))
 
 
-def planned_follow_up(question: str, history: Sequence[str], ctx: PlanningContext) -> Plan | None:
+def planned_follow_up(question: str, history: Sequence[str], ctx: PlanningContext,
+                      leader: Leader | None = None) -> Plan | None:
     """The planner's Plan of the follow-up read with its history; None when it stands alone."""
-    return plan_follow_up(question, history, ctx)
+    return plan_follow_up(question, history, ctx, leader)
+
+
+def first_row_of(turn: Turn, earlier: EarlierTurn) -> Leader:
+    """The earlier answer's first row, read again when the planner asks for it: its SQL
+    checked by the guard and run as this user's reader, like any answer (so it sees only the
+    user's rows). A failure leaves the value unknown, and the planner asks for it instead."""
+    seen: dict[str, str | None] = {}
+
+    def value(column: str) -> str | None:
+        if not seen:
+            seen.update(_first_row(turn, earlier.sql or ""))
+        return seen.get(column)
+    return value
+
+
+def _first_row(turn: Turn, sql: str) -> dict[str, str | None]:
+    verdict = check(sql, turn.resources.policy_for(turn.user))
+    if not sql or not verdict.allowed:
+        return {"": None}
+    try:
+        result = turn.execute(verdict)
+    except AssistantError as exc:
+        log.warning("previous answer not re-read for a drill-down: %s", exc.detail)
+        return {"": None}
+    if not result.rows:
+        return {"": None}
+    return {column: None if cell is None else str(cell)
+            for column, cell in zip(result.columns, result.rows[0], strict=True)}
 
 
 def is_follow_up(question: str) -> bool:
@@ -143,7 +174,8 @@ def read_follow_up(turn: Turn, convo: Conversation, plan: Plan) -> Reading:
     if search is not None:
         return Reading(replace(turn, search_text=search), plan, _forced(turn, "docs"),
                        linked=True)
-    followed = turn.timed("plan", lambda: planned_follow_up(question, convo.questions, ctx))
+    followed = turn.timed("plan", lambda: planned_follow_up(
+        question, convo.questions, ctx, first_row_of(turn, convo.last)))
     if followed is not None and (followed.confident or turn.model is None):
         return Reading(turn, followed, _forced(turn, "sql"), linked=True)
     if turn.model is not None and (followed is not None

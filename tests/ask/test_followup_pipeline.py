@@ -154,3 +154,48 @@ def test_the_model_rewrites_a_follow_up_from_the_last_three_turns(
     assert close(answer.rows[0][0], revenue(app_conn, 2021))
     assert logged(app_conn, answer.answer_id) == (
         turns[-1].answer_id, standalone, "the one before the first of those")
+
+
+TOP_PRODUCTS_SQL = (
+    "SELECT p.name FROM warehouse.orders o"
+    " JOIN warehouse.order_items oi ON oi.order_id = o.order_id"
+    " JOIN warehouse.products p ON p.product_id = oi.product_id"
+    " WHERE o.status = 'completed' AND o.order_date >= '2019-01-01' AND o.order_date < '2020-01-01'"
+    " AND o.channel = %s GROUP BY p.name"
+    " ORDER BY sum(oi.quantity * oi.unit_price * (1 - oi.discount)) DESC LIMIT 5"
+)
+TOP_CHANNEL_SQL = (
+    "SELECT o.channel FROM warehouse.orders o"
+    " JOIN warehouse.order_items oi ON oi.order_id = o.order_id"
+    " WHERE o.status = 'completed' AND o.order_date >= '2019-01-01' AND o.order_date < '2020-01-01'"
+    " GROUP BY o.channel ORDER BY sum(oi.quantity * oi.unit_price * (1 - oi.discount)) DESC LIMIT 1"
+)
+
+
+@pytest.mark.parametrize(("first", "then"), [
+    ("Which sales channel brought the most revenue in 2019?", "Which 5 products drove that?"),
+    ("Quel canal a réalisé le meilleur chiffre d'affaires en 2019 ?",
+     "Quels sont les 5 produits qui ont porté ce chiffre ?"),
+])
+def test_a_drill_down_of_the_best_one_breaks_down_the_first_row(
+        resources, app_conn, first, then) -> None:
+    earlier = pipeline.ask(first, "alice", resources)
+    assert earlier.error is None and len(earlier.rows) == 1
+    top = app_conn.execute(TOP_CHANNEL_SQL).fetchone()[0]
+    assert earlier.rows[0][0] == top
+    answer = pipeline.ask(then, "alice", resources, follow_up_of=earlier.answer_id)
+    assert answer.error is None and not answer.not_understood, answer.text
+    expected = [row[0] for row in app_conn.execute(TOP_PRODUCTS_SQL, (top,))]
+    assert [row[0] for row in answer.rows] == expected
+    # The reading says where the value came from.
+    assert top in (answer.understood_as or "") and f"'{top}'" in (answer.sql or "")
+
+
+def test_the_first_row_is_read_again_as_the_asker(resources) -> None:
+    # bruno sees EMEA only: his "best region" is EMEA, whatever leads company-wide.
+    earlier = pipeline.ask("Which region had the most revenue in 2019?", "bruno", resources)
+    assert [row[0] for row in earlier.rows] == ["EMEA"]
+    answer = pipeline.ask("which products drove that?", "bruno", resources,
+                          follow_up_of=earlier.answer_id)
+    assert answer.error is None and answer.rows, answer.text
+    assert "'EMEA'" in (answer.sql or "")

@@ -150,4 +150,5 @@ def test_a_count_of_how_things_stand_now_is_a_data_question(question: str) -> No
 
 
 def test_a_policy_question_with_a_now_word_still_goes_to_the_documents() -> None:
-    assert route_question("What is the current remote work policy?", has_metric=False).route == "docs"
+    route = route_question("What is the current remote work policy?", has_metric=False)
+    assert route.route == "docs"

@@ -33,7 +33,9 @@ def _params(cases: list[dict[str, Any]]) -> list[Any]:
 
 @pytest.mark.parametrize("case", _params(FOLLOW_UPS))
 def test_reads_the_follow_up(case: dict[str, Any]) -> None:
-    plan = plan_follow_up(case["question"], case["history"], CTX)
+    first_row = case.get("leader")
+    plan = plan_follow_up(case["question"], case["history"], CTX,
+                          None if first_row is None else first_row.get)
     assert plan is not None
     checked = [key for key in case if key in CHECKS]
     assert checked, "a case must check something"
@@ -55,7 +57,8 @@ def test_looks_like_a_follow_up(case: dict[str, Any]) -> None:
 
 def test_every_case_field_is_known() -> None:
     for case in CASES:
-        assert set(case) <= {"history", "question", "standalone", "looks_like", *CHECKS}, case
+        assert set(case) <= {"history", "question", "standalone", "looks_like", "leader",
+                             *CHECKS}, case
 
 
 def test_enough_cases() -> None:

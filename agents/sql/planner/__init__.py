@@ -37,7 +37,7 @@ from agents.sql.planner.build import PlanningError, build_sql
 from agents.sql.planner.coverage import echo
 from agents.sql.planner.cues import ModelCues, build_cues
 from agents.sql.planner.explain import explain, suggestions
-from agents.sql.planner.followup import looks_like_follow_up, plan_follow_up
+from agents.sql.planner.followup import Leader, looks_like_follow_up, plan_follow_up
 from agents.sql.planner.periods import MONTHS, TimeReading, parse_time
 from agents.sql.planner.problems import find_problem, written
 from agents.sql.planner.ranking import parse_ranking
@@ -47,10 +47,12 @@ from agents.sql.planner.typos import TypoIndex, build_typo_index, corrections
 from agents.sql.planner.understood import understood_as
 from agents.sql.planner.values import Period, Plan, Ranking
 from agents.sql.planner.vocabulary import Match, Vocabulary, build_vocabulary
+from agents.sql.planner.words import without_whole_company
 from agents.sql.semantic_model import SemanticModel
 
 __all__ = [
     "MONTHS",
+    "Leader",
     "Period",
     "Plan",
     "PlanningContext",
@@ -106,7 +108,7 @@ def _plan_of(reading: Reading, problem: str | None,
 
 def _read(question: str, ctx: PlanningContext, text: str) -> Reading:
     return read_question(question, ctx.model, ctx.vocabulary, ctx.cues,
-                         (ctx.start, ctx.anchor), text)
+                         (ctx.start, ctx.anchor), without_whole_company(text))
 
 
 def _match_of(reading: Reading, word: str) -> Match | None:

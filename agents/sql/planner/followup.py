@@ -17,7 +17,7 @@ accounted for (the follow-up cue words below are), else the plan is not confiden
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -78,6 +78,9 @@ DRILL = re.compile(
     r"(?: (?:that|this|it|ca|cela|ce chiffre))?\b"
 )
 DRILL_RANKING = Ranking(5, descending=True)
+# The previous answer's first-row value of a dimension key (None when it cannot be told): what
+# "which products drove that?" drills into after "the best channel".
+Leader = Callable[[str], "str | None"]
 # A short question about how something is broken down, without a verb of its own: "combien de
 # jours par mois ?" reads as a fragment of the previous one.
 SHORT = 6
@@ -108,9 +111,11 @@ def looks_like_follow_up(question: str) -> bool:
             and not FULL_VERBS.search(text))
 
 
-def plan_follow_up(question: str, history: Sequence[str], ctx: PlanningContext) -> Plan | None:
+def plan_follow_up(question: str, history: Sequence[str], ctx: PlanningContext,
+                   leader: Leader | None = None) -> Plan | None:
     """The Plan of `question` read against `history` (oldest first); None when it stands on
-    its own, and is then planned alone."""
+    its own, and is then planned alone. `leader` tells the previous answer's first row, for a
+    drill-down of a ranking; without it such a drill-down asks for the value."""
     from agents.sql.planner import finish_plan  # the package imports this module
 
     if not history:
@@ -118,7 +123,7 @@ def plan_follow_up(question: str, history: Sequence[str], ctx: PlanningContext) 
     state = _alone(history[0], ctx)
     for previous in history[1:]:
         state = _followed(state, previous, ctx) or _alone(previous, ctx)
-    final = _followed(state, question, ctx)
+    final = _followed(state, question, ctx, leader)
     if final is None:
         return None
     return finish_plan(final.reading, final.problem, final.fixes, ctx, follow_up=True)
@@ -142,7 +147,8 @@ def _blanked(text: str, pattern: re.Pattern[str]) -> tuple[str, str]:
     return text[: found.start()] + " " * len(found.group(0)) + text[found.end():], found.group(0)
 
 
-def _followed(state: State, question: str, ctx: PlanningContext) -> State | None:
+def _followed(state: State, question: str, ctx: PlanningContext,
+              leader: Leader | None = None) -> State | None:
     """The state refined by `question`, or None when it stands on its own."""
     from agents.sql.planner import read_with_fixes
 
@@ -154,14 +160,36 @@ def _followed(state: State, question: str, ctx: PlanningContext) -> State | None
     ranking = _ranking(fragment, state.reading.ranking)
     if not (year_before or drill or shift or _is_follow_up(fragment, ranking)):
         return None
-    merged = _merged(state.reading, fragment, ctx.model, ranking, year_before or shift,
+    previous, ranked_first = state.reading, None
+    if drill and previous.ranking is not None and previous.dimensions:
+        # "Which products drove that?" after "the best channel": the drill-down is of the
+        # channel that came first, which only the previous answer's first row tells.
+        previous, ranked_first = _into_leader(previous, leader, fragment.lang)
+    merged = _merged(previous, fragment, ctx.model, ranking, year_before or shift,
                      bool(drill), steps)
     problem = find_problem(merged, ctx.model) or state.problem
-    if drill and state.reading.ranking is not None and state.reading.dimensions:
-        # "Which products drove that?" after "the best channel": the drill-down is of the
-        # channel that came first, which only running the previous query would tell.
+    if ranked_first is None and previous is not state.reading:
         problem = say("planner.problem.drill_after_ranking", fragment.lang)
+    elif ranked_first is not None:
+        merged = replace(merged, assumptions=(*merged.assumptions, ranked_first))
     return State(merged, problem, fixes)
+
+
+def _into_leader(previous: Reading, leader: Leader | None,
+                 lang: str) -> tuple[Reading, str | None]:
+    """The previous reading narrowed to its first row's value, no longer ranked, and the
+    assumption that says so; the reading unranked and None when the value is not known."""
+    dimension = previous.dimensions[0]
+    # Only "the best X" names one row; after "the top 3" the drill-down would be of which one?
+    one_row = previous.ranking is not None and previous.ranking.limit == 1
+    value = leader(dimension) if leader is not None and one_row else None
+    unranked = replace(previous, ranking=None)
+    if value is None:
+        return unranked, None
+    filters = (*((d, v) for d, v in previous.filters if d != dimension), (dimension, (value,)))
+    narrowed = replace(unranked, filters=tuple(filters),
+                       dimensions=tuple(d for d in previous.dimensions if d != dimension))
+    return narrowed, say("planner.first_of_previous", lang, value=value)
 
 
 def _is_follow_up(fragment: Reading, ranking: Ranking | None) -> bool:

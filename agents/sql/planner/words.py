@@ -10,6 +10,8 @@ Words are normalized (lower case, no accents); a hyphenated word is checked part
 
 from __future__ import annotations
 
+import re
+
 
 def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
@@ -27,6 +29,8 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         look looking figure figures number numbers amount amounts value stats statistics data
         came come comes coming went go goes money value values hi hello thanks thank
         quick quickly tally sum overview summary see view compute calculate
+        bring brings brought bringing generate generates generated generating earn earns earned
+        make makes made produce produces produced
         """),
     "fr": _words("""
         le la les l un une des du de d au aux a en dans sur pour avec chez et ou quel quelle
@@ -39,6 +43,7 @@ FUNCTION_WORDS: dict[str, frozenset[str]] = {
         celui celle ceux celles voir savoir connaitre chiffres chiffre montant montants valeur
         valeurs donnees
         calcule calculer obtenu obtenus enregistre enregistres realise realises realisee
+        rapporte rapportes rapportee genere generes generee apporte apportes apportee
         """),
 }
 EMPTY_WORDS: frozenset[str] = frozenset().union(*FUNCTION_WORDS.values())
@@ -72,3 +77,16 @@ FOLLOW_UP_WORDS = _words("""
     meme chose aussi alors mais place ceux celles ci ca cela lui
     break down split ventile ventiler detaille detailler
     """)
+
+# "le CA de l'entreprise", "the company's revenue": the company itself, i.e. all of its data,
+# never a value that happens to share the word (a customer segment called "Enterprise").
+WHOLE_COMPANY = re.compile(
+    r"\b(?:(?:de|pour|dans) (?:toute )?l entreprise|(?:de|pour) (?:toute )?la societe|"
+    r"(?:de|pour) notre (?:entreprise|societe)|(?:of|for|across) (?:the|our) (?:whole |entire )?"
+    r"(?:company|business)|(?:the|our) company s|company wide)\b"
+)
+
+
+def without_whole_company(text: str) -> str:
+    """The normalized text with its "of the company" phrases blanked (offsets kept)."""
+    return WHOLE_COMPANY.sub(lambda found: " " * len(found.group(0)), text)
