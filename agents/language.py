@@ -27,8 +27,9 @@ ENGLISH_HINTS = frozenset({
 
 def normalize(text: str) -> str:
     """Lower case, no accents, apostrophes and punctuation as spaces: 'Région' -> 'region'."""
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    if not text.isascii():  # most of a model's phrases are: no accent to strip
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch))
     text = text.lower().replace("’", "'").replace("'", " ")
     text = re.sub(r"[^a-z0-9%\-]+", " ", text)
     text = re.sub(r"(?<![a-z0-9])-|-(?![a-z0-9])", " ", text)

@@ -16,6 +16,8 @@ import yaml
 from agents.language import LANGUAGES, Lang
 
 CATALOG_DIR = Path(__file__).resolve().parent
+# libyaml's loader when the wheel has it (the catalog is read by every process).
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @cache
@@ -23,7 +25,8 @@ def catalog() -> dict[str, dict[Lang, str]]:
     """Every message by key, merged from the catalog's files; a key defined twice is an error."""
     merged: dict[str, dict[Lang, str]] = {}
     for path in sorted(CATALOG_DIR.glob("*.yaml")):
-        entries = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        text = path.read_text(encoding="utf-8")
+        entries = yaml.load(text, Loader=SAFE_LOADER) or {}
         for key, texts in entries.items():
             if key in merged:
                 raise ValueError(f"message {key!r} is defined twice (again in {path.name})")

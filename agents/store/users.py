@@ -65,6 +65,9 @@ def yaml_error_location(path: Path, exc: yaml.YAMLError) -> str:
     return f"{path}: {problem}"
 
 
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a configuration file; a malformed one raises ConfigError naming file, line, problem."""
     try:
@@ -74,7 +77,8 @@ def read_yaml(path: Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: is not UTF-8 text ({exc.reason}).") from exc
     try:
-        return yaml.safe_load(text)
+        # libyaml's loader when the wheel has it: the semantic model parses ~10x faster.
+        return yaml.load(text, Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         raise ConfigError(yaml_error_location(path, exc)) from exc
 

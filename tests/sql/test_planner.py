@@ -150,9 +150,9 @@ def _round(value: Any) -> Any:
 # ---------------------------------------------------------------- the vocabulary
 
 
-def test_vocabulary_is_one_deterministic_alternation() -> None:
+def test_vocabulary_is_one_deterministic_trie() -> None:
     again = PlanningContext(MODEL, date(2025, 12, 31)).vocabulary
-    assert again.pattern.pattern == CTX.vocabulary.pattern.pattern
+    assert again.trie == CTX.vocabulary.trie
     assert again.entries["france"][0] == ("value", "region", "France")
     assert len(CTX.vocabulary.phrases) >= len(CTX.vocabulary.entries)
 
@@ -224,3 +224,22 @@ def test_planning_stays_fast() -> None:
         plan_question(question, CTX)
         took.append(time.perf_counter() - start)
     assert sorted(took)[len(took) // 2] < 0.005
+
+
+@pytest.mark.parametrize(("text", "taken", "phrases"), [
+    # the longest phrase at a word wins, then the scan goes on after it
+    ("gross margin % by region", (), ["gross margin %", "region"]),
+    ("gross margin by region", (), ["gross margin", "region"]),
+    # "%" glued to a word is not the phrase's "%"
+    ("gross margin %s", (), ["gross margin"]),
+    # a masked span between two words breaks a phrase
+    ("gross      margin", ((6, 10),), ["margin"]),
+    ("chiffre d affaires par region", (), ["chiffre d affaires", "region"]),
+])
+def test_phrases_are_found_leftmost_longest(text: str, taken: tuple[tuple[int, int], ...],
+                                            phrases: list[str]) -> None:
+    from agents.sql.planner.vocabulary import find_phrases
+
+    found = find_phrases(text, text, CTX.vocabulary, taken)
+    assert [m.phrase for m in found] == phrases
+    assert all(text[m.start:m.end].replace("-", " ") == m.phrase for m in found)
