@@ -18,7 +18,7 @@ from agents.app import chat
 from agents.app.documents import list_documents
 from agents.app.markup import plain_text, safe_markdown
 from agents.app.state import LANGUAGE_KEY, may_see_page, resources_or_stop, signed_in_user
-from agents.app.welcome import Welcome, welcome
+from agents.app.welcome import Welcome, scope_note, welcome
 from agents.ask.answer import Answer, answer_table, shown_text, source_line
 from agents.ask.stream import AnswerStream
 from agents.ask.understood import highlighted, markdown_literal
@@ -102,7 +102,7 @@ def context_now() -> str | None:
 def _render_welcome() -> None:
     st.markdown(f"### {say('app.welcome_title', lang, name=plain_text(user.name.split()[0]))}")
     st.markdown(say("app.welcome_intro", lang))
-    note = chat.scope_caption(user.scope_region, lang)
+    note = scope_note(user, lang)
     if note:
         st.info(note, icon=":material/filter_alt:")
     if landing.metrics:
@@ -179,8 +179,8 @@ def _render_table(answer: Answer, al: str) -> None:
     st.dataframe(pd.DataFrame(cells, columns=headers), hide_index=True)
     plot = chat.chart_of(answer, al)
     if plot is not None:
-        st.altair_chart(plot, use_container_width=True)
-    if scoped := chat.scope_caption(user.scope_region, al):
+        st.altair_chart(plot, width="stretch")
+    if scoped := scope_note(user, al):
         st.caption("🔎 " + scoped)
     if answer.truncated:
         st.caption(say("app.truncated", al, rows=f"{answer.row_cap:,}"))
@@ -351,3 +351,5 @@ elif question:
             answer = _ask_and_show(question, follow_up_of=context)
             history.append(Turn(question, answer, follow_up_of=context))
             _render_actions(answer, chat.answer_language(answer, setting))
+    if chat.ui_language(setting, [t.answer.lang for t in history]) != lang:
+        st.rerun()  # the sidebar and the input follow the question's language at once

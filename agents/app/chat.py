@@ -6,7 +6,6 @@ chart, the answer's origin line, the SQL pretty-printed, and votes.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import altair as alt
 import sqlglot
@@ -97,17 +96,5 @@ def pretty_sql(sql: str | None) -> str:
         return sql
 
 
-def vote_selected(votes: dict[str, int | None], answer_id: str, rating: int) -> bool:
-    return votes.get(answer_id) == rating
-
-
-def scope_caption(scope: str | None, lang: str) -> str | None:
-    return say("app.scoped_answer", lang, scope=scope) if scope else None
-
-
 def csv_name(answer: Answer) -> str:
     return f"sourced-{answer.answer_id[:8]}.csv"
-
-
-def frame_rows(headers: list[str], cells: list[list[str]]) -> list[dict[str, Any]]:
-    return [dict(zip(headers, row, strict=True)) for row in cells]

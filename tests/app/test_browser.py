@@ -283,6 +283,11 @@ def test_a_french_breakdown_has_its_chart_and_french_labels(
         expect(answer).to_contain_text("Définition utilisée")
         expect(answer).to_contain_text("Depuis l'entrepôt · hors ligne")
         expect(answer.get_by_text("Télécharger en CSV")).to_be_visible()
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar).to_contain_text("Groupes")
+        expect(sidebar).to_contain_text("Langue")
+        expect(page.locator('[data-testid="stChatInput"] textarea')).to_have_attribute(
+            "placeholder", re.compile("^Posez une question"))
         _ask(page, FRENCH_FOLLOW_UP, chart)
         expect(messages.last).to_contain_text("suite de votre question précédente")
         page.screenshot(path=str(ARTIFACTS / "browser_french.png"), full_page=True)
