@@ -35,6 +35,7 @@ from agents.sql.verified import (
     reject_review,
     save_verified,
 )
+from agents.sql.writer import TableInfo
 from agents.store.users import User
 from sql_guard import GuardResult, check
 
@@ -122,6 +123,30 @@ def result_frame(run: WorkbenchRun) -> pd.DataFrame:
         names.append(name)
     rows = [[float(v) if isinstance(v, Decimal) else v for v in row] for row in run.rows]
     return pd.DataFrame(rows, columns=names)
+
+
+def number_formats(run: WorkbenchRun) -> dict[str, str]:
+    """Streamlit column formats for the result's number columns: thousands separators, so
+    2535494.26 reads 2,535,494.26 (the year-like columns stay plain)."""
+    frame = result_frame(run)
+    return {name: "plain" if name.lower() in TIME_NAMES else "localized"
+            for name, kind in frame.dtypes.items()
+            if pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind)}
+
+
+def schema_tables(resources: Resources, user: User) -> list[TableInfo]:
+    """The warehouse tables `user` may query, with their columns and comments (the same
+    catalog the SQL writer reads); a table the user may not query is not listed at all."""
+    require_analyst(user)
+    allowed = {t.lower() for t in resources.policy_for(user).allowed_tables}
+    with store_errors("The warehouse schema cannot be read right now; please try again."):
+        tables = resources.schema_catalog().tables
+    return [t for t in tables if t.name.lower() in allowed]
+
+
+def columns_frame(table: TableInfo) -> pd.DataFrame:
+    return pd.DataFrame([{"Column": c.name, "Type": c.type, "Comment": c.comment or ""}
+                         for c in table.columns], columns=["Column", "Type", "Comment"])
 
 
 def chart_frame(run: WorkbenchRun) -> pd.DataFrame | None:
