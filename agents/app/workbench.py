@@ -138,10 +138,12 @@ def schema_tables(resources: Resources, user: User) -> list[TableInfo]:
     """The warehouse tables `user` may query, with their columns and comments (the same
     catalog the SQL writer reads); a table the user may not query is not listed at all."""
     require_analyst(user)
-    allowed = {t.lower() for t in resources.policy_for(user).allowed_tables}
+    policy = resources.policy_for(user).allowed_tables
+    allowed = resources.warehouse_tables if policy is None else policy
+    names = {t.lower() for t in allowed}
     with store_errors("The warehouse schema cannot be read right now; please try again."):
         tables = resources.schema_catalog().tables
-    return [t for t in tables if t.name.lower() in allowed]
+    return [t for t in tables if t.name.lower() in names]
 
 
 def columns_frame(table: TableInfo) -> pd.DataFrame:
