@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
 from agents.app import chat
 from agents.app.documents import list_documents
@@ -332,11 +333,11 @@ elif previous is not None:
     with st.chat_message("user"):
         st.markdown(plain_text(previous.question))
     with st.chat_message("assistant"):
-        st.html('<div id="regenerated"></div>')
         answer = _ask_and_show(previous.question, regenerated_from=again_id,
                                follow_up_of=previous.follow_up_of)
         history.append(Turn(previous.question, answer, follow_up_of=previous.follow_up_of))
         _render_actions(answer, chat.answer_language(answer, setting))
+    components.html(chat.SCROLL_TO_LAST, height=0)
 elif question:
     context = context_now()
     with st.chat_message("user"):

@@ -17,6 +17,14 @@ from agents.ask.formats import format_value
 from agents.language import Lang
 from agents.messages import say
 
+# Brings the last chat message into view: a regenerated answer is added at the bottom, often
+# below what the user sees. Runs in the component's iframe, which shares the app's origin.
+SCROLL_TO_LAST = """<script>
+const doc = window.parent.document;
+const messages = doc.querySelectorAll('[data-testid="stChatMessage"]');
+if (messages.length) { messages[messages.length - 1].scrollIntoView({behavior: "smooth"}); }
+</script>"""
+
 # The sidebar's language setting: follow each question, or one language for everything.
 LANGUAGE_SETTINGS = ("auto", "en", "fr")
 

@@ -148,3 +148,26 @@ def test_model_mode_streams_the_answer_and_shows_the_variant(
     assert any("Up to three days of remote work per week [1]." in m.value for m in at.markdown)
     assert any("model fake-model" in c.value for c in at.caption)
     assert len(fake_llm.chat_requests(asks_about_documents)) == 1
+
+
+def test_with_a_model_regenerate_adds_a_labelled_answer_linked_to_the_first(
+    llm_resources, fake_llm, monkeypatch, seeded
+) -> None:
+    import psycopg
+
+    import agents.app.state
+    from tests.fake_openai import asks_about_documents, asks_for_route
+
+    monkeypatch.setattr(agents.app.state, "shared_resources", lambda: llm_resources)
+    fake_llm.on(asks_for_route, '{"route": "docs", "reason": "policy"}')
+    fake_llm.on(asks_about_documents, "Up to three days of remote work per week [1].")
+    at = _ask("How many days of remote work are allowed per week?", "emma")
+    first = _last_answer_id(seeded, "emma")
+    at.button(key=f"again-{first}").click().run()
+    assert not at.exception
+    with psycopg.connect(seeded) as conn:
+        rows = conn.execute("SELECT question FROM app.query_log WHERE regenerated_from = %s",
+                            (first,)).fetchall()
+    assert rows == [("How many days of remote work are allowed per week?",)]
+    assert any(c.value == "↻ Regenerated answer" for c in at.chat_message[-1].caption)
+    assert not any("deterministic" in i.value for i in at.info)

@@ -315,6 +315,10 @@ def test_on_a_phone_the_answer_controls_fit_one_row(
         tops = [round(b["y"]) for b in boxes]
         assert max(tops) - min(tops) < 10, f"the controls are on several rows: {boxes}"
         assert max(b["x"] + b["width"] for b in boxes) <= PHONE["width"]
+        # The answer from its top, as a phone shows it (kept for the README).
+        answer.evaluate("m => m.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "browser_phone_answer.png"))
         controls[0].click()  # the vote shows as selected
         expect(answer.locator('[data-testid="stBaseButton-primary"]:visible')).to_have_count(1)
         page.screenshot(path=str(ARTIFACTS / "browser_phone.png"), full_page=True)
