@@ -173,6 +173,8 @@ def _render_suggestions(answer: Answer) -> None:
 
 def _render_table(answer: Answer, al: str) -> None:
     headers, cells = chat.table_cells(answer, al)
+    if scoped := scope_note(user, al):
+        st.caption(":material/filter_alt: " + scoped)
     card = chat.figure(answer, al)
     if card is not None:
         label, value, delta = card
@@ -181,8 +183,8 @@ def _render_table(answer: Answer, al: str) -> None:
     plot = chat.chart_of(answer, al)
     if plot is not None:
         st.altair_chart(plot, width="stretch")
-    if scoped := scope_note(user, al):
-        st.caption("🔎 " + scoped)
+        if note := chat.chart_note(answer, al):
+            st.caption(note)
     if answer.truncated:
         st.caption(say("app.truncated", al, rows=f"{answer.row_cap:,}"))
     raw_headers, raw = answer_table(answer)

@@ -12,7 +12,7 @@ import sqlglot
 from sqlglot.errors import SqlglotError
 
 from agents.ask.answer import Answer, answer_table
-from agents.ask.charts import altair_chart, axis_label
+from agents.ask.charts import MAX_BARS, altair_chart, axis_label
 from agents.ask.formats import format_value
 from agents.language import Lang
 from agents.messages import say
@@ -62,6 +62,13 @@ def chart_of(answer: Answer, lang: str) -> alt.Chart | None:
     return altair_chart(answer.chart, answer.columns, answer.rows,
                         dict(zip(answer.columns, headers, strict=True)), cells,
                         answer.column_formats, lang)
+
+
+def chart_note(answer: Answer, lang: str) -> str | None:
+    """Says when the bar chart shows the first rows only."""
+    if answer.chart.kind == "bar" and len(answer.rows) > MAX_BARS:
+        return say("app.chart_first", lang, shown=MAX_BARS, rows=len(answer.rows))
+    return None
 
 
 def figure(answer: Answer, lang: str) -> tuple[str, str, str | None] | None:

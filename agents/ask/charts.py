@@ -6,7 +6,8 @@ optional second dimension (`color`). `altair_chart` draws it:
 
 - field names are `f0`, `f1`, ... whatever the columns are called (a label such as
   "Chiffre d'affaires" breaks a Vega-Lite field path), the readable labels are the axis titles;
-- bars keep the table's order (the query's ORDER BY), horizontal when labels are long or many;
+- bars keep the table's order (the query's ORDER BY), horizontal when labels are long or many,
+  the first `MAX_BARS` rows only (the table shows them all);
 - a second dimension is the colour, with a legend: grouped bars, or one line per series;
 - a value axis in euros or percent says so, compact ("€140M", "140 M€"), in the answer's
   language; years, months and quarters are ordinal labels ("2017", never "2,017");
@@ -27,6 +28,8 @@ from agents.ask.answer import Chart
 # Bars turn horizontal past this many labels, or when a label is longer than this.
 MAX_VERTICAL_BARS = 8
 MAX_VERTICAL_LABEL = 12
+# A bar chart draws the first rows only (the table has them all): past this, labels overlap.
+MAX_BARS = 25
 # The planner's comparison columns (agents/sql/planner/build.py): a metric card with its delta.
 CHANGE, PCT_CHANGE = "change", "pct_change"
 
@@ -60,6 +63,8 @@ def chart_for(
     if len(rows) == 1 and values and set(labels) <= set(time_columns):
         return Chart("metric", None, tuple(values[:1]))
     if not values or not labels or set(values) <= set(time_columns):
+        return Chart("none")
+    if len(rows) == 1:  # one bar says nothing the sentence and the table do not
         return Chart("none")
     measure = tuple(c for c in values if formats.get(c) != "percent" or len(values) == 1)[
         :1
@@ -130,6 +135,8 @@ def altair_chart(
         return None
     if chart.x not in columns or chart.y[0] not in columns:
         return None
+    if chart.kind == "bar":
+        rows, shown = rows[:MAX_BARS], shown[:MAX_BARS]
     x, y, color = columns.index(chart.x), columns.index(chart.y[0]), chart.color
     c = columns.index(color) if color in columns else None
     data = pd.DataFrame({
@@ -171,6 +178,6 @@ def altair_chart(
                     "y": alt.Y("f1:Q", title=title_y, axis=value_axis)}
         if legend:
             encoding["xOffset"] = alt.XOffset("f2:N", sort=series)
-    height = max(220, 26 * len(rows)) if horizontal else 320
+    height = max(220, 24 * len(rows)) if horizontal else 320
     return base.mark_bar().encode(tooltip=tooltip, **encoding, **legend).properties(
-        height=min(height, 900))
+        height=height)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from agents.ask.answer import Chart
-from agents.ask.charts import altair_chart, chart_for, value_label_expr
+from agents.ask.charts import MAX_BARS, altair_chart, chart_for, value_label_expr
 
 LABEL = "Chiffre d'affaires"  # the apostrophe broke st.bar_chart's field path
 
@@ -93,3 +93,10 @@ def test_one_value_is_a_metric_and_a_comparison_a_card_with_its_delta() -> None:
 
 def test_no_chart_fits_a_table_of_labels_only() -> None:
     assert chart_for(["name", "email"], [("a", "b")], (), {}).kind == "none"
+
+
+def test_one_bar_is_no_chart_and_many_bars_draw_the_first_rows() -> None:
+    assert chart_for(["region", "revenue"], [("EMEA", 1.0)], (), {}).kind == "none"
+    rows = [(f"P{i}", float(100 - i)) for i in range(40)]
+    spec = _spec(Chart("bar", "product", ("revenue",)), ["product", "revenue"], rows)
+    assert len(spec["encoding"]["y"]["sort"]) == MAX_BARS
