@@ -90,7 +90,7 @@ with right:
     if board.thumbs:
         thumbs = monitoring.thumbs_frame(board.thumbs)
         if thumbs["Thumbs-up rate"].notna().any():
-            st.line_chart(thumbs[["Thumbs-up rate"]] * 100, y_label="Thumbs up (%)")
+            st.line_chart(thumbs[["Thumbs-up rate"]].dropna() * 100, y_label="Thumbs up (%)")
         st.caption(f"Per {bucket} the answers were asked; a {bucket} with fewer than "
                    f"{monitoring.MIN_VOTES_FOR_RATE} votes has no point (its rate would swing "
                    "0–100%).")

@@ -95,9 +95,9 @@ if run is not None:
         st.dataframe(frame, hide_index=True, column_config={
             name: st.column_config.NumberColumn(format=fmt)
             for name, fmt in workbench.number_formats(run).items()})
-        plot = workbench.chart_frame(run)
+        plot = workbench.run_chart(run)
         if plot is not None:
-            (st.line_chart if run.chart.kind == "line" else st.bar_chart)(plot)
+            st.altair_chart(plot, width="stretch")
 
 with st.expander("Tables you may query"):
     try:

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+import altair as alt
 import pandas as pd
 
 from agents.app.documents import readable_paths, reading_groups
 from agents.app.monitoring.visibility import hides_a_document
 from agents.ask.answer import Chart
-from agents.ask.charts import chart_for
+from agents.ask.charts import altair_chart, chart_for
+from agents.ask.formats import format_value
 from agents.errors import BadInput, QueryTimeout, SqlError, store_errors
 from agents.resources import Resources
 from agents.sql.executor import run_query
@@ -151,17 +153,11 @@ def columns_frame(table: TableInfo) -> pd.DataFrame:
                          for c in table.columns], columns=["Column", "Type", "Comment"])
 
 
-def chart_frame(run: WorkbenchRun) -> pd.DataFrame | None:
-    """The frame to plot for a line or bar chart (x as index, measures as columns), or None."""
-    chart = run.chart
-    if chart.kind not in ("line", "bar") or not chart.x or not chart.y:
-        return None
-    frame = result_frame(run)
-    # chart_for names columns by their SQL name; result_frame keeps the first of duplicates.
-    if chart.x in chart.y or chart.x not in frame.columns or any(
-            y not in frame.columns for y in chart.y):
-        return None
-    return frame.set_index(chart.x)[list(chart.y)]
+def run_chart(run: WorkbenchRun) -> alt.Chart | None:
+    """The result's chart, drawn as the chat draws one (ordinal years, table order, a legend
+    for a second dimension); numbers keep their plain format, the SQL says nothing more."""
+    shown = [[format_value(v, None, "en") for v in row] for row in run.rows]
+    return altair_chart(run.chart, run.columns, run.rows, {}, shown, {}, "en")
 
 
 # ---------------------------------------------------------------- verified queries and reviews
