@@ -49,7 +49,7 @@ setting = st.session_state.get(LANGUAGE_KEY, "auto")
 history: list[Turn] = st.session_state.setdefault("history", [])
 # Where a new topic starts: the index in `history` of its first turn (maybe one still to come).
 topic_starts: list[int] = st.session_state.setdefault("topic_starts", [])
-# Each answer's current vote, as stored (read once per answer, then kept in step).
+# Each "login:answer" current vote, as stored (read once, then kept in step).
 votes: dict[str, int | None] = st.session_state.setdefault("votes", {})
 lang = chat.ui_language(setting, [t.answer.lang for t in history])
 
@@ -196,16 +196,17 @@ def _render_table(answer: Answer, al: str) -> None:
 def _render_actions(answer: Answer, al: str) -> None:
     """👍, 👎 and Regenerate on one row (a phone included); the current vote is highlighted."""
     aid = answer.answer_id
-    if aid not in votes:
-        votes[aid] = current_vote(resources.app_pool, aid, user.login)
+    vote_key = f"{user.login}:{aid}"  # the demo picker may change who is signed in
+    if vote_key not in votes:
+        votes[vote_key] = current_vote(resources.app_pool, aid, user.login)
     with st.container(horizontal=True, wrap=False, gap="small"):
         if st.button("", icon=":material/thumb_up:", key=f"up-{aid}",
                      help=say("app.vote_up_help", al),
-                     type="primary" if votes[aid] == 1 else "secondary"):
+                     type="primary" if votes[vote_key] == 1 else "secondary"):
             _feedback(answer, 1, None, None, al)
         with st.popover("", icon=":material/thumb_down:", help=say("app.vote_down_help", al),
                         key=f"downvote-{aid}",
-                        type="primary" if votes[aid] == -1 else "secondary"), \
+                        type="primary" if votes[vote_key] == -1 else "secondary"), \
                 st.form(f"down-{aid}", clear_on_submit=True):
             comment = st.text_area(say("app.what_is_wrong", al))
             corrected = (st.text_area(say("app.corrected_sql", al))
@@ -224,7 +225,7 @@ def _feedback(answer: Answer, rating: int, comment: str | None, corrected: str |
     except AssistantError as exc:
         st.error(exc.user_message)
     else:  # only once the row is committed
-        votes[answer.answer_id] = rating
+        votes[f"{user.login}:{answer.answer_id}"] = rating
         st.toast(say("app.feedback_saved", al)
                  + (" " + say("app.feedback_review", al) if rating < 0 else ""))
         st.rerun()  # the buttons show the new vote
