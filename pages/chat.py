@@ -1,5 +1,7 @@
 """The chat: questions, answers with their table, chart, SQL and sources, feedback, regenerate,
-and the A/B compare mode. Widgets and layout only; every rule lives in agents/.
+and the A/B compare mode. Widgets and layout only; every rule lives in agents/ (the labels in
+the message catalog, chosen from the question's language or the sidebar's setting; the chart,
+cells, SQL layout and examples in agents/app/chat.py and agents/app/welcome.py).
 
 Follow-up questions: each new question is asked with the last answer shown as its context
 (`follow_up_of`), until the user starts a new topic; the pipeline decides whether it uses it.
@@ -11,28 +13,20 @@ from dataclasses import dataclass
 
 import pandas as pd
 import streamlit as st
+import streamlit.components.v1 as components
 
+from agents.app import chat
+from agents.app.documents import list_documents
 from agents.app.markup import plain_text, safe_markdown
-from agents.app.state import may_see_page, resources_or_stop, signed_in_user
+from agents.app.state import LANGUAGE_KEY, may_see_page, resources_or_stop, signed_in_user
+from agents.app.welcome import Welcome, scope_note, welcome
 from agents.ask.answer import Answer, answer_table, shown_text, source_line
-from agents.ask.formats import format_value
 from agents.ask.stream import AnswerStream
 from agents.ask.understood import highlighted, markdown_literal
 from agents.errors import AssistantError
 from agents.messages import say
 from agents.models.providers import variants
-from agents.store.query_log import record_feedback, record_preference
-
-EXAMPLES = [
-    "What was total revenue in 2018?",
-    "Chiffre d'affaires par région et par trimestre en 2021",
-    "Top 5 products by gross margin last year",
-    "Combien de clients actifs en 2017 ?",
-    "How many days of remote work are allowed per week?",
-    "Que dit la politique de notes de frais sur les repas ?",
-]
-STREAMLIT_FORMATS = {"eur": "euro", "percent": "percent", "count": "localized",
-                     "score": "%.2f", "hours": "%.1f h"}
+from agents.store.query_log import current_vote, record_feedback, record_preference
 
 
 @dataclass
@@ -46,29 +40,56 @@ class Turn:
 
 resources = resources_or_stop()
 user = signed_in_user(resources)
+if st.session_state.pop("open_workbench", False) and may_see_page(user, "workbench"):
+    st.switch_page("pages/workbench.py")
 settings = resources.settings
 arms = variants(settings)
 can_compare = settings.llm_enabled and len(arms) == 2
-
-with st.sidebar:
-    compare = st.toggle("Compare two variants", key="compare", disabled=not can_compare,
-                        help="Ask both A/B variants and say which answer is better."
-                        if can_compare else "Needs a model and two variants configured.")
-    st.subheader("Try")
-    for example in EXAMPLES:
-        if st.button(example, key=f"ex-{example}", use_container_width=True):
-            st.session_state["pending"] = example
-    if st.button("Clear the conversation"):
-        st.session_state["history"] = []
-        st.session_state["topic_starts"] = []
-
+setting = st.session_state.get(LANGUAGE_KEY, "auto")
 history: list[Turn] = st.session_state.setdefault("history", [])
 # Where a new topic starts: the index in `history` of its first turn (maybe one still to come).
 topic_starts: list[int] = st.session_state.setdefault("topic_starts", [])
-last_lang = history[-1].answer.lang if history else "en"
+# Each "login:answer" current vote, as stored (read once, then kept in step).
+votes: dict[str, int | None] = st.session_state.setdefault("votes", {})
+lang = chat.ui_language(setting, [t.answer.lang for t in history])
+
+
+def _ask_later(question: str) -> None:
+    """A clicked example or suggestion: asked in the run the click starts (a callback runs
+    before the script, so the page knows it has a question before drawing the welcome)."""
+    st.session_state["pending"] = question
+
+
+def _open_in_workbench(answer: Answer) -> None:
+    """The SQL and its question for the workbench; the page switches at the top of the run."""
+    st.session_state["workbench_sql"] = chat.pretty_sql(answer.sql)
+    st.session_state["workbench_question"] = answer.question
+    st.session_state["open_workbench"] = True
+
+
+def _regenerate_later(answer_id: str) -> None:
+    st.session_state["regenerate"] = answer_id
+
+
+try:
+    landing = welcome(resources.model, resources.policy_for(user).allowed_tables,
+                      list_documents(resources.app_pool, user.all_groups), lang)
+except AssistantError:  # no examples is better than no chat
+    landing = Welcome((), (), ())
+
 with st.sidebar:
-    if st.button(say("app.new_topic", last_lang), key="new-topic", disabled=not history,
-                 help=say("app.new_topic_help", last_lang)) and len(history) not in topic_starts:
+    compare = st.toggle(say("app.compare", lang), key="compare", disabled=not can_compare,
+                        help=say("app.compare_help" if can_compare else "app.compare_unavailable",
+                                 lang))
+    st.subheader(say("app.try", lang))
+    for i, example in enumerate(landing.examples):
+        st.button(example, key=f"ex-{i}", width="stretch", on_click=_ask_later,
+                  args=(example,))
+    if st.button(say("app.clear", lang), key="clear"):
+        history.clear()
+        topic_starts.clear()
+    if st.button(say("app.new_topic", lang), key="new-topic", disabled=not history,
+                 help=say("app.new_topic_help", lang)) and len(history) not in topic_starts:
         topic_starts.append(len(history))
 
 
@@ -79,115 +100,135 @@ def context_now() -> str | None:
     return history[-1].answer.answer_id
 
 
+def _render_welcome() -> None:
+    st.markdown(f"### {say('app.welcome_title', lang, name=plain_text(user.name.split()[0]))}")
+    st.markdown(say("app.welcome_intro", lang))
+    note = scope_note(user, lang)
+    if note:
+        st.info(note, icon=":material/filter_alt:")
+    if landing.metrics:
+        st.markdown(say("app.welcome_metrics", lang, metrics=", ".join(landing.metrics)))
+    if landing.collections:
+        st.markdown(say("app.welcome_collections", lang,
+                        collections=", ".join(landing.collections)))
+    st.markdown(say("app.welcome_examples", lang))
+    with st.container(horizontal=True):
+        for i, example in enumerate(landing.examples):
+            st.button(example, key=f"welcome-{i}", on_click=_ask_later, args=(example,))
+
+
 def render_answer(answer: Answer, *, show_text: bool = True, actions: bool = True) -> None:
+    al = chat.answer_language(answer, setting)
     if answer.regenerated_from:
-        st.caption("↻ Regenerated answer")
+        st.caption(say("app.regenerated", al))
     if answer.follow_up_of:  # set only when the pipeline used the context
-        st.caption(say("app.follow_up_of", answer.lang))
-    _render_reading(answer)
+        st.caption(say("app.follow_up_of", al))
+    _render_reading(answer, al)
     if show_text:
         st.markdown(safe_markdown(shown_text(answer)))
     _render_suggestions(answer)
     if answer.verified_by:
         st.success(f"✔ {answer.verified_by}", icon="✅")
     if answer.columns:
-        _render_table(answer)
+        _render_table(answer, al)
     # A not-understood answer has no definition to show: its explanation is the problem, said
     # in the text already.
     if answer.explanation and answer.error != "not_understood":
-        st.caption(("Definition used: " if answer.sql_source != "verified" else "")
-                   + answer.explanation)
+        st.caption(say("app.definition", al, text=answer.explanation)
+                   if answer.sql_source != "verified" else answer.explanation)
     if answer.sql:
-        with st.expander("SQL"):
-            st.code(answer.sql, language="sql")
-            if may_see_page(user, "workbench") and st.button(
-                    "Open in SQL workbench", key=f"wb-{answer.answer_id}"):
-                st.session_state["workbench_sql"] = answer.sql
-                st.session_state["workbench_question"] = answer.question
-                st.switch_page("pages/workbench.py")
+        with st.expander(say("app.sql", al)):
+            st.code(chat.pretty_sql(answer.sql), language="sql")
+            if may_see_page(user, "workbench"):
+                st.button(say("app.open_workbench", al), key=f"wb-{answer.answer_id}",
+                          on_click=_open_in_workbench, args=(answer,))
     if answer.sources:
-        st.markdown("**Sources**")
+        st.markdown(f"**{say('app.sources', al)}**")
         for source in answer.sources:
             # Documents are data, not markup: no remote image or link from a passage renders.
-            with st.expander(safe_markdown(source_line(source, answer.lang))):
+            with st.expander(safe_markdown(source_line(source, al))):
                 st.markdown(plain_text(source.passage))
-    origin = answer.origin.capitalize() if answer.origin else ""
-    variant = f" · variant {answer.variant}" if answer.variant and settings.llm_enabled else ""
-    if origin or variant:
-        st.caption(f"{origin}{variant} · {answer.mode}")
+    st.caption(chat.origin_line(answer, al, show_variant=settings.llm_enabled))
     if actions:
-        _render_actions(answer)
+        _render_actions(answer, al)
 
 
-def _render_reading(answer: Answer) -> None:
+def _render_reading(answer: Answer, al: str) -> None:
     """What a data answer understood, and the words it did not, above everything else."""
     if answer.understood_as:
-        st.caption(say("app.understood_as", answer.lang,
-                       text=markdown_literal(answer.understood_as)))
+        st.caption(say("app.understood_as", al, text=markdown_literal(answer.understood_as)))
     if answer.not_understood:
-        st.markdown(say("app.not_understood", answer.lang,
-                        words=highlighted(answer.not_understood)))
+        st.markdown(say("app.not_understood", al, words=highlighted(answer.not_understood)))
 
 
 def _render_suggestions(answer: Answer) -> None:
     """Close questions as buttons: a click asks it, as the sidebar's examples do."""
-    for i, suggestion in enumerate(answer.suggestions):
-        if st.button(suggestion, key=f"sug-{answer.answer_id}-{i}"):
-            st.session_state["pending"] = suggestion
+    if not answer.suggestions:
+        return
+    with st.container(horizontal=True):
+        for i, suggestion in enumerate(answer.suggestions):
+            st.button(suggestion, key=f"sug-{answer.answer_id}-{i}",
+                      icon=":material/lightbulb:", on_click=_ask_later, args=(suggestion,))
 
 
-def _render_table(answer: Answer) -> None:
-    headers, rows = answer_table(answer)
-    frame = pd.DataFrame(rows, columns=headers)
-    config = {
-        h: st.column_config.NumberColumn(format=STREAMLIT_FORMATS[answer.column_formats[c]])
-        for c, h in zip(answer.columns, headers, strict=True)
-        if answer.column_formats.get(c) in STREAMLIT_FORMATS
-    }
-    chart = answer.chart
-    if chart.kind == "metric" and rows and chart.y:
-        index = answer.columns.index(chart.y[0])
-        st.metric(headers[index], format_value(answer.rows[0][index],
-                                               answer.column_formats.get(chart.y[0]),
-                                               answer.lang))
-    st.dataframe(frame, hide_index=True, column_config=config)
-    if chart.kind in ("line", "bar") and chart.x and chart.y:
-        labels = dict(zip(answer.columns, headers, strict=True))
-        x, y = labels.get(chart.x, chart.x), [labels.get(c, c) for c in chart.y]
-        plot = frame.set_index(x)[y]
-        (st.line_chart if chart.kind == "line" else st.bar_chart)(plot)
+def _render_table(answer: Answer, al: str) -> None:
+    headers, cells = chat.table_cells(answer, al)
+    if scoped := scope_note(user, al):
+        st.caption(":material/filter_alt: " + scoped)
+    card = chat.figure(answer, al)
+    if card is not None:
+        label, value, delta = card
+        st.metric(label, value, delta)
+    st.dataframe(pd.DataFrame(cells, columns=headers), hide_index=True)
+    plot = chat.chart_of(answer, al)
+    if plot is not None:
+        st.altair_chart(plot, width="stretch")
+        if note := chat.chart_note(answer, al):
+            st.caption(note)
     if answer.truncated:
-        st.caption(f"Truncated at {answer.row_cap:,} rows.")
-    st.download_button("Download CSV", frame.to_csv(index=False),
-                       f"sourced-{answer.answer_id[:8]}.csv", "text/csv",
-                       key=f"csv-{answer.answer_id}")
+        st.caption(say("app.truncated", al, rows=f"{answer.row_cap:,}"))
+    raw_headers, raw = answer_table(answer)
+    st.download_button(say("app.download_csv", al),
+                       pd.DataFrame(raw, columns=raw_headers).to_csv(index=False),
+                       chat.csv_name(answer), "text/csv", key=f"csv-{answer.answer_id}")
 
 
-def _render_actions(answer: Answer) -> None:
-    up, down, again, _ = st.columns([1, 1, 2, 6])
-    if up.button("👍", key=f"up-{answer.answer_id}", help="A good answer"):
-        _feedback(answer, 1, None, None)
-    with down.popover("👎", help="A wrong or unhelpful answer"), \
-            st.form(f"down-{answer.answer_id}", clear_on_submit=True):
-            comment = st.text_area("What is wrong? (optional)")
-            corrected = (st.text_area("Corrected SQL (optional, reviewed by an analyst)")
+def _render_actions(answer: Answer, al: str) -> None:
+    """👍, 👎 and Regenerate on one row (a phone included); the current vote is highlighted."""
+    aid = answer.answer_id
+    vote_key = f"{user.login}:{aid}"  # the demo picker may change who is signed in
+    if vote_key not in votes:
+        votes[vote_key] = current_vote(resources.app_pool, aid, user.login)
+    with st.container(horizontal=True, wrap=False, gap="small"):
+        if st.button("", icon=":material/thumb_up:", key=f"up-{aid}",
+                     help=say("app.vote_up_help", al),
+                     type="primary" if votes[vote_key] == 1 else "secondary"):
+            _feedback(answer, 1, None, None, al)
+        with st.popover("", icon=":material/thumb_down:", help=say("app.vote_down_help", al),
+                        key=f"downvote-{aid}",
+                        type="primary" if votes[vote_key] == -1 else "secondary"), \
+                st.form(f"down-{aid}", clear_on_submit=True):
+            comment = st.text_area(say("app.what_is_wrong", al))
+            corrected = (st.text_area(say("app.corrected_sql", al))
                          if answer.sql and may_see_page(user, "workbench") else None)
-            if st.form_submit_button("Send"):
-                _feedback(answer, -1, comment, corrected)
-    if again.button("↻ Regenerate", key=f"again-{answer.answer_id}",
-                    help="Ask again (with a model: warmer, or the other variant)"):
-        st.session_state["regenerate"] = answer.answer_id
+            if st.form_submit_button(say("app.send", al)):
+                _feedback(answer, -1, comment, corrected, al)
+        st.button(say("app.regenerate", al), icon=":material/refresh:", key=f"again-{aid}",
+                  help=say("app.regenerate_help", al), on_click=_regenerate_later, args=(aid,))
 
 
-def _feedback(answer: Answer, rating: int, comment: str | None, corrected: str | None) -> None:
+def _feedback(answer: Answer, rating: int, comment: str | None, corrected: str | None,
+              al: str) -> None:
     try:
         record_feedback(resources.app_pool, answer.answer_id, user.login, rating,
                         comment=comment, corrected_sql=corrected)
     except AssistantError as exc:
         st.error(exc.user_message)
     else:  # only once the row is committed
-        st.toast("Thanks, your feedback was saved." + (
-            " An analyst will review it." if rating < 0 else ""))
+        votes[f"{user.login}:{answer.answer_id}"] = rating
+        st.toast(say("app.feedback_saved", al)
+                 + (" " + say("app.feedback_review", al) if rating < 0 else ""))
+        st.rerun()  # the buttons show the new vote
 
 
 def _stream_safely(stream: AnswerStream) -> None:
@@ -211,36 +252,39 @@ def _ask_and_show(question: str, *, regenerated_from: str | None = None,
             st.markdown(safe_markdown(shown_text(answer)))
         render_answer(answer, show_text=False, actions=False)
     else:
-        with st.spinner("Looking…"):
+        with st.spinner(say("app.looking", lang)):
             answer = stream.result()
         render_answer(answer, actions=False)
     return answer
 
 
 def _render_compare(turn: Turn, index: int) -> None:
+    al = chat.answer_language(turn.answer, setting)
     left, right = st.columns(2)
     for column, label, answer in ((left, "A", turn.answer), (right, "B", turn.rival)):
         with column:
-            st.markdown(f"**Answer {label}** (variant {answer.variant if answer else '?'})")
+            st.markdown("**" + say("app.answer_label", al, label=label,
+                                   variant=answer.variant if answer else "?") + "**")
             if answer is not None:
                 render_answer(answer, actions=False)
     if turn.preferred:
-        st.caption(f"You preferred: {turn.preferred}")
+        st.caption(say("app.preferred", al, choice=turn.preferred))
         return
-    choice = st.radio("Which answer is better?", ["A", "B", "Tie"], horizontal=True,
+    tie = say("app.tie", al)
+    choice = st.radio(say("app.which_better", al), ["A", "B", tie], horizontal=True,
                       index=None, key=f"pref-{index}")
-    if choice and st.button("Record my preference", key=f"pref-save-{index}"):
+    if choice and st.button(say("app.record_preference", al), key=f"pref-save-{index}"):
         assert turn.rival is not None
         try:
             record_preference(resources.app_pool, user.login, turn.question,
                               turn.answer.answer_id, turn.answer.variant or "",
                               turn.rival.answer_id, turn.rival.variant or "",
-                              choice.lower())
+                              "tie" if choice == tie else choice.lower())
         except AssistantError as exc:
             st.error(exc.user_message)
         else:
             turn.preferred = choice
-            st.toast("Thanks, your preference was saved.")
+            st.toast(say("app.preference_saved", al))
 
 
 def _topic_caption(index: int) -> None:
@@ -248,6 +292,26 @@ def _topic_caption(index: int) -> None:
         st.caption(say("app.new_topic_started", history[index - 1].answer.lang))
 
 
+def _offer_rephrase(previous: Turn) -> None:
+    """Offline, the same question gives the same answer: offer to rephrase it instead."""
+    al = chat.answer_language(previous.answer, setting)
+    with st.chat_message("assistant"):
+        st.info(say("app.regenerate_offline", al), icon=":material/info:")
+        with st.form(f"rephrase-{previous.answer.answer_id}", border=False):
+            text = st.text_input(say("app.rephrase", al), value=previous.question,
+                                 key=f"rephrase-text-{previous.answer.answer_id}")
+            if st.form_submit_button(say("app.ask", al)) and text.strip():
+                st.session_state["pending"] = text.strip()
+                st.session_state.pop("rephrasing", None)
+                st.rerun()
+
+
+again_id = st.session_state.pop("regenerate", None)
+# Keyed: one widget whatever the placeholder's language (a new placeholder is no new widget).
+question = st.chat_input(say("app.chat_placeholder", lang), key="chat")
+question = question or st.session_state.pop("pending", None)
+if not history and not question:
+    _render_welcome()
 for i, turn in enumerate(history):
     _topic_caption(i)
     with st.chat_message("user"):
@@ -259,19 +323,24 @@ for i, turn in enumerate(history):
             render_answer(turn.answer)
 _topic_caption(len(history))
 
-again_id = st.session_state.pop("regenerate", None)
-question = st.chat_input("Ask about revenue, customers, orders… or the company's documents")
-question = question or st.session_state.pop("pending", None)
-if again_id:
-    previous = next((t for t in history if t.answer.answer_id == again_id), None)
-    if previous is not None:
-        with st.chat_message("user"):
-            st.markdown(plain_text(previous.question))
-        with st.chat_message("assistant"):
-            answer = _ask_and_show(previous.question, regenerated_from=again_id,
-                                   follow_up_of=previous.follow_up_of)
-            history.append(Turn(previous.question, answer, follow_up_of=previous.follow_up_of))
-            _render_actions(answer)
+if again_id and not settings.llm_enabled:  # offline: the offer stays until the next question
+    st.session_state["rephrasing"], again_id = again_id, None
+if question:
+    st.session_state.pop("rephrasing", None)
+rephrasing = next((t for t in history
+                   if t.answer.answer_id == st.session_state.get("rephrasing")), None)
+previous = next((t for t in history if t.answer.answer_id == again_id), None)
+if rephrasing is not None:
+    _offer_rephrase(rephrasing)
+elif previous is not None:
+    with st.chat_message("user"):
+        st.markdown(plain_text(previous.question))
+    with st.chat_message("assistant"):
+        answer = _ask_and_show(previous.question, regenerated_from=again_id,
+                               follow_up_of=previous.follow_up_of)
+        history.append(Turn(previous.question, answer, follow_up_of=previous.follow_up_of))
+        _render_actions(answer, chat.answer_language(answer, setting))
+    components.html(chat.SCROLL_TO_LAST, height=0)
 elif question:
     context = context_now()
     with st.chat_message("user"):
@@ -285,4 +354,6 @@ elif question:
         else:
             answer = _ask_and_show(question, follow_up_of=context)
             history.append(Turn(question, answer, follow_up_of=context))
-            _render_actions(answer)
+            _render_actions(answer, chat.answer_language(answer, setting))
+    if chat.ui_language(setting, [t.answer.lang for t in history]) != lang:
+        st.rerun()  # the sidebar and the input follow the question's language at once

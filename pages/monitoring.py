@@ -63,8 +63,9 @@ st.caption(f"{_window_label(days)}: {board.window.first_day:%d %b %Y} to "
 cards = st.columns(7)
 cards[0].metric("Questions", f"{summary.questions:,}", help=f"Asked by {summary.users} users.")
 cards[1].metric("Thumbs-up rate", _share(summary.thumbs_up_rate),
-                help=f"{summary.votes:,} votes; only the last vote of each user on an answer "
-                     "counts.")
+                delta=f"{summary.votes:,} votes", delta_color="off", delta_arrow="off",
+                help=f"{summary.votes:,} votes; only the current (last) vote of each user on "
+                     "an answer counts.")
 cards[2].metric("Latency p50", _ms(summary.p50_ms), help="Total time per answer, median.")
 cards[3].metric("Latency p95", _ms(summary.p95_ms), help="95% of answers were faster.")
 cards[4].metric("Guard blocks", f"{summary.guard_blocks:,}",
@@ -87,9 +88,15 @@ with left:
 with right:
     st.subheader("Thumbs-up rate")
     if board.thumbs:
-        st.line_chart(monitoring.thumbs_frame(board.thumbs)[["Thumbs-up rate"]],
-                      y_label="Share of thumbs up")
-        st.caption(f"Per {bucket} the answers were asked.")
+        thumbs = monitoring.thumbs_frame(board.thumbs)
+        if thumbs["Thumbs-up rate"].notna().any():
+            st.line_chart(thumbs[["Thumbs-up rate"]].dropna() * 100, y_label="Thumbs up (%)")
+        st.caption(f"Per {bucket} the answers were asked; a {bucket} with fewer than "
+                   f"{monitoring.MIN_VOTES_FOR_RATE} votes has no point (its rate would swing "
+                   "0–100%).")
+        st.dataframe(monitoring.thumbs_table(thumbs), hide_index=True, height=200,
+                     column_config={"Thumbs-up rate": st.column_config.NumberColumn(
+                         format="percent")})
     else:
         st.caption("No votes in this window.")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import streamlit as st
 
 from agents.app import workbench
+from agents.app.chat import pretty_sql
 from agents.app.markup import plain_text
 from agents.app.state import resources_or_stop, signed_in_user
 from agents.ask.formats import format_value
@@ -72,6 +73,9 @@ if save_clicked:
     else:
         st.session_state["workbench_flash"] = (
             f"Saved verified query #{saved.verified_id}: “{saved.question}”.")
+        stale = st.session_state.get("workbench_run")
+        if stale is not None and stale.error:  # an earlier refusal no longer applies
+            st.session_state.pop("workbench_run", None)
         st.rerun()
 
 run: workbench.WorkbenchRun | None = st.session_state.get("workbench_run")
@@ -82,14 +86,29 @@ if run is not None:
         frame = workbench.result_frame(run)
         timing = f" in {run.elapsed_ms:,.0f} ms" if run.elapsed_ms is not None else ""
         note = f", cut off at {run.row_cap:,}" if run.truncated and run.row_cap else ""
-        st.caption(f"{len(run.rows):,} rows{note}{timing}. Ran: `{run.verdict.sql}`")
+        st.caption(f"{len(run.rows):,} rows{note}{timing}.")
+        with st.expander("SQL as run (after the guard)"):
+            st.code(pretty_sql(run.verdict.sql), language="sql")
         if run.chart.kind == "metric" and run.rows and run.chart.y:
             figure = run.chart.y[0]
             st.metric(figure, format_value(run.rows[0][run.columns.index(figure)], None, "en"))
-        st.dataframe(frame, hide_index=True)
-        plot = workbench.chart_frame(run)
+        st.dataframe(frame, hide_index=True, column_config={
+            name: st.column_config.NumberColumn(format=fmt)
+            for name, fmt in workbench.number_formats(run).items()})
+        plot = workbench.run_chart(run)
         if plot is not None:
-            (st.line_chart if run.chart.kind == "line" else st.bar_chart)(plot)
+            st.altair_chart(plot, width="stretch")
+
+with st.expander("Tables you may query"):
+    try:
+        tables = workbench.schema_tables(resources, user)
+    except AssistantError as exc:
+        st.error(exc.user_message)
+        tables = []
+    for table in tables:
+        st.markdown(f"**`{table.name}`**" + (f" — {plain_text(table.comment)}"
+                                             if table.comment else ""))
+        st.dataframe(workbench.columns_frame(table), hide_index=True)
 
 st.divider()
 st.subheader("Review queue")
@@ -116,21 +135,39 @@ for review in reviews:
             st.markdown(f"> {plain_text(review.comment)}")
         if review.original_sql:
             st.markdown("Original SQL")
-            st.code(review.original_sql, language="sql")
+            st.code(pretty_sql(review.original_sql), language="sql")
         if review.proposed_sql:
             st.markdown("Proposed correction")
-            st.code(review.proposed_sql, language="sql")
+            st.code(pretty_sql(review.proposed_sql), language="sql")
         with st.form(f"wb_review_{review.review_id}", border=False):
             corrected = st.text_area(
-                "SQL to approve", value=review.proposed_sql or review.original_sql or "",
+                "SQL to approve", value=pretty_sql(review.proposed_sql or review.original_sql),
                 key=f"wb_review_sql_{review.review_id}", height=160)
             note = st.text_input("Note (optional, kept with a rejection)",
                                  key=f"wb_review_note_{review.review_id}")
-            approve_col, reject_col, _ = st.columns([1, 1, 6])
-            approved = approve_col.form_submit_button(
-                "Approve", type="primary", key=f"wb_approve_{review.review_id}")
-            rejected = reject_col.form_submit_button(
-                "Reject", key=f"wb_reject_{review.review_id}")
+            with st.container(horizontal=True):
+                tried = st.form_submit_button("Run it first",
+                                              key=f"wb_try_{review.review_id}")
+                approved = st.form_submit_button(
+                    "Approve", type="primary", key=f"wb_approve_{review.review_id}")
+                rejected = st.form_submit_button(
+                    "Reject", key=f"wb_reject_{review.review_id}")
+        if tried:
+            try:
+                st.session_state[f"wb_review_run_{review.review_id}"] = \
+                    workbench.run_analyst_sql(corrected, user, resources)
+            except AssistantError as exc:
+                st.error(exc.user_message)
+        trial = st.session_state.get(f"wb_review_run_{review.review_id}")
+        if trial is not None:  # what approving would make later answers show
+            if trial.error:
+                st.error(trial.error)
+            else:
+                st.caption(f"The SQL above, checked by the guard and run: {len(trial.rows):,}"
+                           " rows.")
+                st.dataframe(workbench.result_frame(trial), hide_index=True, column_config={
+                    name: st.column_config.NumberColumn(format=fmt)
+                    for name, fmt in workbench.number_formats(trial).items()})
         try:
             if approved:
                 verified = workbench.approve(resources, user, review.review_id, corrected)

@@ -49,6 +49,11 @@ def resources_or_stop() -> Resources:
 
 # Where app.py leaves the signed-in User for the pages of the same run.
 SIGNED_IN = "signed_in_user"
+# The demo picker's widget key, and the plain key that carries its value across pages (a
+# widget's own key is dropped when a page switch reruns the script without it).
+LOGIN_WIDGET, LOGIN_KEY = "login", "user_login"
+# The sidebar's language setting ("auto", "en", "fr"), read by every page.
+LANGUAGE_KEY = "ui_language"
 
 
 def sign_in_mode_or_stop(resources: Resources) -> SignInMode:

@@ -16,12 +16,14 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
+import altair as alt
 import pandas as pd
 
 from agents.app.documents import readable_paths, reading_groups
 from agents.app.monitoring.visibility import hides_a_document
 from agents.ask.answer import Chart
-from agents.ask.charts import chart_for
+from agents.ask.charts import altair_chart, chart_for
+from agents.ask.formats import format_value
 from agents.errors import BadInput, QueryTimeout, SqlError, store_errors
 from agents.resources import Resources
 from agents.sql.executor import run_query
@@ -35,6 +37,7 @@ from agents.sql.verified import (
     reject_review,
     save_verified,
 )
+from agents.sql.writer import TableInfo
 from agents.store.users import User
 from sql_guard import GuardResult, check
 
@@ -124,17 +127,37 @@ def result_frame(run: WorkbenchRun) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=names)
 
 
-def chart_frame(run: WorkbenchRun) -> pd.DataFrame | None:
-    """The frame to plot for a line or bar chart (x as index, measures as columns), or None."""
-    chart = run.chart
-    if chart.kind not in ("line", "bar") or not chart.x or not chart.y:
-        return None
+def number_formats(run: WorkbenchRun) -> dict[str, str]:
+    """Streamlit column formats for the result's number columns: thousands separators, so
+    2535494.26 reads 2,535,494.26 (the year-like columns stay plain)."""
     frame = result_frame(run)
-    # chart_for names columns by their SQL name; result_frame keeps the first of duplicates.
-    if chart.x in chart.y or chart.x not in frame.columns or any(
-            y not in frame.columns for y in chart.y):
-        return None
-    return frame.set_index(chart.x)[list(chart.y)]
+    return {name: "plain" if name.lower() in TIME_NAMES else "localized"
+            for name, kind in frame.dtypes.items()
+            if pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind)}
+
+
+def schema_tables(resources: Resources, user: User) -> list[TableInfo]:
+    """The warehouse tables `user` may query, with their columns and comments (the same
+    catalog the SQL writer reads); a table the user may not query is not listed at all."""
+    require_analyst(user)
+    policy = resources.policy_for(user).allowed_tables
+    allowed = resources.warehouse_tables if policy is None else policy
+    names = {t.lower() for t in allowed}
+    with store_errors("The warehouse schema cannot be read right now; please try again."):
+        tables = resources.schema_catalog().tables
+    return [t for t in tables if t.name.lower() in names]
+
+
+def columns_frame(table: TableInfo) -> pd.DataFrame:
+    return pd.DataFrame([{"Column": c.name, "Type": c.type, "Comment": c.comment or ""}
+                         for c in table.columns], columns=["Column", "Type", "Comment"])
+
+
+def run_chart(run: WorkbenchRun) -> alt.Chart | None:
+    """The result's chart, drawn as the chat draws one (ordinal years, table order, a legend
+    for a second dimension); numbers keep their plain format, the SQL says nothing more."""
+    shown = [[format_value(v, None, "en") for v in row] for row in run.rows]
+    return altair_chart(run.chart, run.columns, run.rows, {}, shown, {}, "en")
 
 
 # ---------------------------------------------------------------- verified queries and reviews

@@ -71,9 +71,10 @@ class Source:
 
 @dataclass(frozen=True)
 class Chart:
-    kind: str  # line | bar | metric | none
+    kind: str  # line | bar | metric | compare | none
     x: str | None = None
-    y: tuple[str, ...] = ()
+    y: tuple[str, ...] = ()  # compare: current, previous, change, percent change
+    color: str | None = None  # a second dimension: one colour (and legend entry) per value
 
 
 @dataclass
@@ -130,7 +131,8 @@ class Answer:
             "columns": list(self.columns),
             "rows": [[to_json_value(v) for v in row] for row in self.rows],
             "truncated": self.truncated,
-            "chart": {"kind": self.chart.kind, "x": self.chart.x, "y": list(self.chart.y)},
+            "chart": {"kind": self.chart.kind, "x": self.chart.x, "y": list(self.chart.y),
+                      "color": self.chart.color},
             "sources": [s.as_json() for s in self.sources],
             "mode": self.mode,
             "origin": self.origin,

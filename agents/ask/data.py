@@ -8,8 +8,9 @@ from dataclasses import replace
 
 from agents.ask.answer import Fault
 from agents.ask.charts import chart_for
-from agents.ask.formats import data_sentence, result_preview
+from agents.ask.formats import result_preview
 from agents.ask.parts import MODEL_DOWN, DataPart, SqlTrace, Stopped, Table, keeping
+from agents.ask.summary import summary
 from agents.ask.turn import Turn
 from agents.ask.understood import close_questions, honest_lead, restated, unplaced
 from agents.errors import GuardRejected, ProviderError
@@ -18,6 +19,7 @@ from agents.models.prompts import load_prompt
 from agents.models.providers import ChatModel, stream
 from agents.sql.executor import QueryResult
 from agents.sql.planner import Plan
+from agents.sql.planner.rules import is_additive
 from agents.sql.verified import VerifiedQuery, closest_verified, mark_used
 from agents.sql.writer import (
     Example,
@@ -62,9 +64,12 @@ def _run_plan(turn: Turn, plan: Plan) -> DataPart:
                      not_understood=unplaced(plan.not_understood))
     trace, verdict = _checked(turn, trace, plan.sql or "")
     period = plan.period.label if plan.period and not plan.dimensions else ""
+    metrics = turn.resources.model.metrics
+    additive = bool(plan.metrics) and all(m in metrics and is_additive(metrics[m])
+                                          for m in plan.metrics)
     with keeping(DataPart("", trace)):
         return _shown(turn, trace, turn.execute(verdict), plan.column_labels,
-                      plan.column_formats, plan.time_columns, period)
+                      plan.column_formats, plan.time_columns, period, additive=additive)
 
 
 def _run_verified(turn: Turn, verified: VerifiedQuery) -> DataPart:
@@ -163,9 +168,11 @@ def _checked(turn: Turn, trace: SqlTrace, sql: str) -> tuple[SqlTrace, GuardResu
 
 
 def _shown(turn: Turn, trace: SqlTrace, result: QueryResult, labels: dict[str, str],
-           formats: dict[str, str], time_columns: tuple[str, ...], period: str) -> DataPart:
+           formats: dict[str, str], time_columns: tuple[str, ...], period: str, *,
+           additive: bool = False) -> DataPart:
     chart = chart_for(result.columns, result.rows, time_columns, formats)
-    text = data_sentence(result, labels, formats, turn.lang, period)
+    text = summary(result.columns, result.rows, chart, labels, formats, turn.lang,
+                   period=period, additive=additive)
     return DataPart(text, trace, Table(result, dict(labels), dict(formats), chart))
 
 

@@ -133,6 +133,9 @@ def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int
                     comment: str | None = None, corrected_sql: str | None = None) -> int:
     """Store a thumbs up (1) or down (-1) for an answer; returns the feedback id once committed.
 
+    Every change of vote is a new row (history); the current vote is the latest
+    (`app.current_votes`). The same vote again with nothing written adds no row.
+
     A thumbs-down (or any proposed SQL) also queues the answer for an analyst's review, in the
     same transaction: both are saved or neither is.
     """
@@ -144,6 +147,11 @@ def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int
     with store_errors("Your feedback could not be saved; please try again.",
                       unknown="That answer is unknown, so the feedback was not saved."), \
             pool.connection() as conn, conn.transaction():
+        same = conn.execute(
+            "SELECT feedback_id, rating FROM app.current_votes WHERE answer_id = %s"
+            " AND user_name = %s", (answer_id, user)).fetchone()
+        if same is not None and same[1] == rating and not comment and not corrected_sql:
+            return int(same[0])  # the same vote again: nothing new to keep
         row = conn.execute(
             "INSERT INTO app.feedback (answer_id, user_name, rating, comment, corrected_sql)"
             " VALUES (%s, %s, %s, %s, %s) RETURNING feedback_id",
@@ -154,6 +162,17 @@ def record_feedback(pool: ConnectionPool, answer_id: str, user: str, rating: int
                          comment=comment, feedback_id=int(row[0]))
     assert row is not None
     return int(row[0])
+
+
+def current_vote(pool: ConnectionPool, answer_id: str, user: str) -> int | None:
+    """`user`'s current vote on an answer: 1, -1 or None (never voted, or unreadable)."""
+    try:
+        with pool.connection() as conn:
+            row = conn.execute("SELECT rating FROM app.current_votes WHERE answer_id = %s"
+                               " AND user_name = %s", (answer_id, storable(user) or "")).fetchone()
+    except psycopg.Error:
+        return None  # the buttons then show unselected; voting still works or says why
+    return int(row[0]) if row is not None else None
 
 
 def record_preference(pool: ConnectionPool, user: str, question: str, answer_a: str,

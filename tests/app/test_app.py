@@ -88,7 +88,9 @@ def test_thumbs_down_with_a_comment_is_stored_and_queued_for_review(resources, s
     assert any("feedback was saved" in t.value for t in at.toast)
 
 
-def test_regenerate_logs_a_second_answer_linked_to_the_first(resources, seeded) -> None:
+def test_regenerate_offline_says_the_answer_is_deterministic_and_offers_to_rephrase(
+    resources, seeded
+) -> None:
     import psycopg
 
     at = _ask("What was revenue in 2020?", "alice")
@@ -98,9 +100,15 @@ def test_regenerate_logs_a_second_answer_linked_to_the_first(resources, seeded) 
     with psycopg.connect(seeded) as conn:
         rows = conn.execute("SELECT question FROM app.query_log WHERE regenerated_from = %s",
                             (first,)).fetchall()
-    assert rows == [("What was revenue in 2020?",)]
-    assert any("Regenerated" in c.value for c in at.caption)
+    assert rows == []  # the same question offline gives the same answer: not asked again
+    assert any("deterministic" in i.value for i in at.info)
+    rephrase = at.text_input(key=f"rephrase-text-{first}")
+    assert rephrase.value == "What was revenue in 2020?"
+    rephrase.set_value("What was revenue in 2021?")
+    next(b for b in at.button if b.label == "Ask").click().run()
+    assert not at.exception
     assert len(at.dataframe) == 2
+    assert any("What was revenue in 2021" in m.value for m in at.chat_message[-2].markdown)
 
 
 def test_pages_follow_the_groups(resources) -> None:
@@ -138,5 +146,28 @@ def test_model_mode_streams_the_answer_and_shows_the_variant(
     at.chat_input[0].set_value("How many days of remote work are allowed per week?").run()
     assert not at.exception
     assert any("Up to three days of remote work per week [1]." in m.value for m in at.markdown)
-    assert any("llm:fake-model" in c.value for c in at.caption)
+    assert any("model fake-model" in c.value for c in at.caption)
     assert len(fake_llm.chat_requests(asks_about_documents)) == 1
+
+
+def test_with_a_model_regenerate_adds_a_labelled_answer_linked_to_the_first(
+    llm_resources, fake_llm, monkeypatch, seeded
+) -> None:
+    import psycopg
+
+    import agents.app.state
+    from tests.fake_openai import asks_about_documents, asks_for_route
+
+    monkeypatch.setattr(agents.app.state, "shared_resources", lambda: llm_resources)
+    fake_llm.on(asks_for_route, '{"route": "docs", "reason": "policy"}')
+    fake_llm.on(asks_about_documents, "Up to three days of remote work per week [1].")
+    at = _ask("How many days of remote work are allowed per week?", "emma")
+    first = _last_answer_id(seeded, "emma")
+    at.button(key=f"again-{first}").click().run()
+    assert not at.exception
+    with psycopg.connect(seeded) as conn:
+        rows = conn.execute("SELECT question FROM app.query_log WHERE regenerated_from = %s",
+                            (first,)).fetchall()
+    assert rows == [("How many days of remote work are allowed per week?",)]
+    assert any(c.value == "↻ Regenerated answer" for c in at.chat_message[-1].caption)
+    assert not any("deterministic" in i.value for i in at.info)

@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 import importlib.util
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
+import traceback
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -45,7 +47,14 @@ ANSWER_MS = 90_000
 # Once the script run has ended, the frontend still needs a moment to draw its last elements.
 RENDER_MS = 10_000
 
+DESKTOP = {"width": 1400, "height": 1600}
+PHONE = {"width": 390, "height": 844}
+
 DATA_QUESTION = "What was revenue in 2018?"
+# The French breakdown whose "Chiffre d'affaires" label broke the chart's field path.
+FRENCH_BREAKDOWN = "Chiffre d'affaires par région en 2023"
+FRENCH_FOLLOW_UP = "et en 2022 ?"
+PHONE_QUESTION = "Revenue by region in 2023"
 # Asked right after DATA_QUESTION: the pipeline answers it with 2018's question as its context.
 FOLLOW_UP_QUESTION = "and in 2022?"
 DOC_QUESTION = "What is the remote work policy?"
@@ -148,13 +157,14 @@ def _ask(page: Page, question: str, expected: Locator) -> None:
     """
     from playwright.sync_api import expect
 
+    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
     chat = page.locator('[data-testid="stChatInput"] textarea')
+    expect(idle).to_have_count(1, timeout=ANSWER_MS)
     expect(chat).to_be_editable(timeout=ANSWER_MS)
     chat.fill(question)
     chat.press("Enter")
     messages = page.locator('[data-testid="stChatMessage"]')
     expect(messages.filter(has_text=question).first).to_be_visible(timeout=30_000)
-    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
     expect(idle).to_have_count(1, timeout=ANSWER_MS)
     exception = page.locator('[data-testid="stException"]')
     try:
@@ -166,51 +176,172 @@ def _ask(page: Page, question: str, expected: Locator) -> None:
         raise AssertionError(f"the app raised:\n{exception.first.inner_text()}")
 
 
-def test_chat_in_a_real_browser(
-    chromium: Path, streamlit_server: StreamlitServer, database_url: str
-) -> None:
+@contextlib.contextmanager
+def _browser_page(chromium: Path, server: StreamlitServer, name: str,
+                  viewport: dict[str, int]) -> Iterator[tuple[Page, list[str]]]:
+    """A page on the app with its JavaScript and console errors collected; on a failure the
+    screenshot `tests/artifacts/browser_<name>_failure.png` and the server's output."""
     from playwright.sync_api import Error as PlaywrightError
-    from playwright.sync_api import expect, sync_playwright
-
-    with psycopg.connect(database_url) as conn:
-        row = conn.execute(REVENUE_SQL).fetchone()
-    assert row is not None and row[0] is not None
-    figure = f"€{float(row[0]):,.0f}"  # format_value(value, "eur", "en"); the default user sees all
+    from playwright.sync_api import sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
-    page_errors: list[str] = []
+    errors: list[str] = []
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1600})
-            page.on("pageerror", lambda exc: page_errors.append(str(exc)))
+            page = browser.new_page(viewport=viewport)
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page.on("console", lambda msg: errors.append(msg.text)
+                    if msg.type == "error" else None)
             try:
-                page.goto(streamlit_server.url, timeout=30_000)
-                messages = page.locator('[data-testid="stChatMessage"]')
-
-                table = page.locator('[data-testid="stDataFrame"]')
-                _ask(page, DATA_QUESTION, messages.last.locator(table))
-                expect(messages.last).to_contain_text(figure)
-
-                _ask(page, FOLLOW_UP_QUESTION, messages.last.locator(table))
-                expect(messages.last).to_contain_text("following your previous question")
-                expect(messages.last).to_contain_text("2022")
-
-                # Each source is an expander labelled "[n] title — section (date) · path".
-                source = messages.last.locator('[data-testid="stExpander"]').filter(has_text="[1]")
-                _ask(page, DOC_QUESTION, source)
-                expect(messages.last.locator(table)).to_have_count(0)
-
-                page.screenshot(path=str(ARTIFACTS / "browser_chat.png"), full_page=True)
+                page.goto(server.url, timeout=30_000)
+                yield page, errors
             except (AssertionError, PlaywrightError) as exc:
-                shot = ARTIFACTS / "browser_failure.png"
+                shot = ARTIFACTS / f"browser_{name}_failure.png"
                 with contextlib.suppress(PlaywrightError):
                     page.screenshot(path=str(shot), full_page=True)
+                where = [f"line {f.lineno}: {f.line}" for f in traceback.extract_tb(
+                    exc.__traceback__) if f.filename == __file__]
                 pytest.fail(
-                    f"{exc}\n\nscreenshot: {shot}\npage errors: {page_errors or 'none'}\n"
-                    f"streamlit output:\n{streamlit_server.output()}",
+                    f"{exc}\n\nat {where}\nscreenshot: {shot}\npage errors: {errors or 'none'}\n"
+                    f"streamlit output:\n{server.output()}",
                     pytrace=False,
                 )
         finally:
             browser.close()
-    assert not page_errors, f"JavaScript errors in the page: {page_errors}"
+
+
+def _sign_in_as(page: Page, name: str, group: str) -> None:
+    """The demo picker in the sidebar: choose the user by the name it shows, then wait for the
+    sidebar to list one of their groups (the rerun the choice starts has ended)."""
+    from playwright.sync_api import expect
+
+    idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
+    expect(idle).to_have_count(1, timeout=ANSWER_MS)
+    expect(page.locator('[data-testid="stChatInput"] textarea')).to_be_editable(timeout=ANSWER_MS)
+    picker = page.locator('[data-testid="stSidebar"] [data-testid="stSelectbox"]').first
+    for _ in range(3):  # a click while the frontend is still settling can be lost
+        picker.click()
+        page.get_by_role("option", name=name).click()
+        page.wait_for_timeout(500)
+        expect(idle).to_have_count(1, timeout=ANSWER_MS)
+        if picker.locator("input").input_value() == name:
+            break
+    expect(picker.locator("input")).to_have_value(name)
+    expect(page.locator('[data-testid="stSidebar"]')).to_contain_text(group, timeout=RENDER_MS)
+
+
+def test_chat_in_a_real_browser(
+    chromium: Path, streamlit_server: StreamlitServer, database_url: str
+) -> None:
+    from playwright.sync_api import expect
+
+    with psycopg.connect(database_url) as conn:
+        row = conn.execute(REVENUE_SQL).fetchone()
+    assert row is not None and row[0] is not None
+    # format_value(value, "eur", "en"): the default user sees all rows.
+    figure = f"€{float(row[0]) / 1e6:,.1f}M"
+
+    with _browser_page(chromium, streamlit_server, "chat", DESKTOP) as (page, errors):
+        messages = page.locator('[data-testid="stChatMessage"]')
+        # The landing: a welcome with examples to click, no developer toolbar.
+        expect(page.get_by_text("what would you like to know?")).to_be_visible()
+        expect(page.locator('[data-testid="stAppDeployButton"]')).to_have_count(0)
+
+        table = page.locator('[data-testid="stDataFrame"]')
+        _ask(page, DATA_QUESTION, messages.last.locator(table))
+        expect(messages.last).to_contain_text(figure)
+        expect(messages.last.locator('[data-testid="stMetric"]')).to_contain_text(figure)
+
+        _ask(page, FOLLOW_UP_QUESTION, messages.last.locator(table))
+        expect(messages.last).to_contain_text("following your previous question")
+        expect(messages.last).to_contain_text("2022")
+
+        # Each source is an expander labelled "[n] title — section (date) · path".
+        source = messages.last.locator('[data-testid="stExpander"]').filter(has_text="[1]")
+        _ask(page, DOC_QUESTION, source)
+        expect(messages.last.locator(table)).to_have_count(0)
+
+        page.screenshot(path=str(ARTIFACTS / "browser_chat.png"), full_page=True)
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+def test_a_french_breakdown_has_its_chart_and_french_labels(
+    chromium: Path, streamlit_server: StreamlitServer
+) -> None:
+    from playwright.sync_api import expect
+
+    with _browser_page(chromium, streamlit_server, "french", DESKTOP) as (page, errors):
+        messages = page.locator('[data-testid="stChatMessage"]')
+        chart = messages.last.locator('[data-testid="stVegaLiteChart"]')
+        _ask(page, FRENCH_BREAKDOWN, chart)
+        answer = messages.last
+        # Drawn, not an empty frame: Vega renders a canvas (or an SVG).
+        expect(answer.locator('[data-testid="stVegaLiteChart"]').locator("canvas, svg").first
+               ).to_be_attached()
+        expect(answer).to_contain_text("en tête avec")
+        expect(answer).to_contain_text("Définition utilisée")
+        expect(answer).to_contain_text("Depuis l'entrepôt · hors ligne")
+        expect(answer.get_by_text("Télécharger en CSV")).to_be_visible()
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar).to_contain_text("Groupes")
+        expect(sidebar).to_contain_text("Langue")
+        expect(page.locator('[data-testid="stChatInput"] textarea')).to_have_attribute(
+            "placeholder", re.compile("^Posez une question"))
+        _ask(page, FRENCH_FOLLOW_UP, chart)
+        expect(messages.last).to_contain_text("suite de votre question précédente")
+        page.screenshot(path=str(ARTIFACTS / "browser_french.png"), full_page=True)
+    assert not errors, f"errors in the page's console: {errors}"
+
+
+def test_on_a_phone_the_answer_controls_fit_one_row(
+    chromium: Path, streamlit_server: StreamlitServer
+) -> None:
+    from playwright.sync_api import expect
+
+    with _browser_page(chromium, streamlit_server, "phone", PHONE) as (page, errors):
+        messages = page.locator('[data-testid="stChatMessage"]')
+        chart = messages.last.locator('[data-testid="stVegaLiteChart"]')
+        _ask(page, PHONE_QUESTION, chart)
+        answer = messages.last
+        # Streamlit marks a keyed element's container with the class st-key-<key>.
+        controls = [answer.locator(f'[class*="st-key-{key}-"] button:visible').first
+                    for key in ("up", "downvote", "again")]
+        for control in controls:
+            expect(control).to_be_visible()
+        controls[-1].scroll_into_view_if_needed()
+        page.wait_for_timeout(500)  # measured once the page stopped scrolling
+        boxes = [control.bounding_box() or {} for control in controls]
+        tops = [round(b["y"]) for b in boxes]
+        assert max(tops) - min(tops) < 10, f"the controls are on several rows: {boxes}"
+        assert max(b["x"] + b["width"] for b in boxes) <= PHONE["width"]
+        # The answer from its top, as a phone shows it (kept for the README).
+        answer.evaluate("m => m.scrollIntoView({block: 'start'})")
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(ARTIFACTS / "browser_phone_answer.png"))
+        controls[0].click()  # the vote shows as selected
+        expect(answer.locator('[data-testid="stBaseButton-primary"]:visible')).to_have_count(1)
+        page.screenshot(path=str(ARTIFACTS / "browser_phone.png"), full_page=True)
+    assert not errors, f"errors in the page's console: {errors}"
+
+
+def test_open_in_workbench_keeps_the_analyst_signed_in(
+    chromium: Path, streamlit_server: StreamlitServer
+) -> None:
+    from playwright.sync_api import expect
+
+    with _browser_page(chromium, streamlit_server, "workbench", DESKTOP) as (page, errors):
+        _sign_in_as(page, "Chloé Dubois (chloe)", "analyst")
+        messages = page.locator('[data-testid="stChatMessage"]')
+        sql = messages.last.locator('[data-testid="stExpander"]').filter(has_text="SQL")
+        _ask(page, DATA_QUESTION, sql)
+        sql.first.click()
+        sql.first.get_by_role("button", name="Open in SQL workbench").click()
+        expect(page.get_by_role("heading", name="SQL workbench")).to_be_visible(
+            timeout=RENDER_MS)
+        sidebar = page.locator('[data-testid="stSidebar"]')
+        expect(sidebar.locator("input").first).to_have_value("Chloé Dubois (chloe)")
+        expect(sidebar).to_contain_text("analyst")
+        expect(page.locator("textarea").first).to_have_value(re.compile(r"SELECT\s*\n"))
+        page.screenshot(path=str(ARTIFACTS / "browser_workbench.png"), full_page=True)
+    assert not errors, f"errors in the page's console: {errors}"

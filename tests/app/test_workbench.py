@@ -42,8 +42,9 @@ def open_page(login: str, **state: str) -> AppTest:
 
 
 def result_frames(at: AppTest) -> list[Any]:
-    """Dataframes other than the list of verified queries."""
-    return [d.value for d in at.dataframe if "Verified by" not in d.value.columns]
+    """Dataframes other than the list of verified queries and the schema browser's."""
+    return [d.value for d in at.dataframe if "Verified by" not in d.value.columns
+            and "Comment" not in d.value.columns]
 
 
 def count_orders(url: str) -> int:
@@ -85,8 +86,11 @@ def test_a_select_shows_its_table_and_chart(page_resources: Any) -> None:
     (frame,) = result_frames(at)
     assert list(frame.columns) == ["year", "orders"] and frame["orders"].sum() > 0
     assert at.get("vega_lite_chart")  # years on x: a line chart
-    # The statement that ran, with the guard's row cap.
-    assert any("rows in" in c.value and "LIMIT 5000" in c.value for c in at.caption)
+    # The statement that ran, with the guard's row cap, laid out on several lines.
+    assert any("rows in" in c.value for c in at.caption)
+    assert any("LIMIT 5000" in c.value and "\nFROM" in c.value for c in at.code)
+    assert at.dataframe[0].proto.columns  # formatted: thousands separators
+    assert '"localized"' in at.dataframe[0].proto.columns
     # The text stays in the editor after the run.
     assert at.text_area(key="wb_sql").value == YEARLY
 
@@ -153,7 +157,12 @@ def test_approving_and_rejecting_reviews_from_the_page(
 
     at = open_page("chloe")
     assert any("Not per year at all" in m.value for m in at.markdown)
-    assert at.text_area(key=f"wb_review_sql_{bad_id}").value == "SELECT 3 AS x"
+    assert at.text_area(key=f"wb_review_sql_{bad_id}").value == "SELECT\n  3 AS x"
+    # A reviewer runs the proposed SQL, guarded, before approving it.
+    at.button(key=f"wb_try_{bad_id}").click().run()
+    assert not at.exception and not at.error
+    assert any("checked by the guard and run: 1 rows" in c.value for c in at.caption)
+    assert any(list(d.value.columns) == ["x"] for d in at.dataframe)
     at.text_area(key=f"wb_review_sql_{good_id}").set_value(YEARLY)
     at.button(key=f"wb_approve_{good_id}").click().run()
     assert not at.exception and not at.error
@@ -247,3 +256,27 @@ def test_run_analyst_sql_outside_the_page(resources: Any) -> None:
                                        " warehouse.orders", chloe, resources)
     assert single.executed and single.chart.kind == "metric"
     assert list(workbench.result_frame(single).columns) == ["n", "n (2)"]
+
+
+def test_a_successful_save_clears_the_earlier_refusal(page_resources: Any,
+                                                      clean_verified: None) -> None:
+    at = open_page("chloe")
+    at.text_area(key="wb_sql").set_value("DELETE FROM warehouse.orders")
+    at.button(key="wb_run").click().run()
+    assert at.error and "Blocked by the SQL guard" in at.error[0].value
+    at.text_input(key="wb_question").set_value("Orders per year")
+    at.text_area(key="wb_sql").set_value(YEARLY)
+    at.button(key="wb_save").click().run()
+    assert not at.exception and not at.error
+    assert at.success[0].value.startswith("Saved verified query #")
+
+
+def test_the_schema_browser_lists_what_the_analyst_may_query(page_resources: Any) -> None:
+    chloe = page_resources.directory.get("chloe")
+    tables = {t.name: t for t in workbench.schema_tables(page_resources, chloe)}
+    assert "warehouse.orders" in tables and "warehouse.employees" not in tables
+    assert any(c.comment for t in tables.values() for c in t.columns)
+    at = open_page("chloe")
+    browser = next(e for e in at.expander if e.label == "Tables you may query")
+    assert any("warehouse.orders" in m.value for m in browser.markdown)
+    assert not any("employees" in m.value for m in browser.markdown)

@@ -44,13 +44,16 @@ from agents.app.monitoring.figures import (
     Window,
 )
 from agents.app.monitoring.frames import (
+    MIN_VOTES_FOR_RATE,
     ab_frame,
     blocks_frame,
+    error_label,
     errors_frame,
     latency_frame,
     reasons_frame,
     routes_frame,
     thumbs_frame,
+    thumbs_table,
     worst_frame,
 )
 from agents.app.monitoring.queries import (
@@ -71,6 +74,7 @@ from agents.app.monitoring.queries import (
 
 __all__ = [
     "DEFAULT_TIMEOUT_MS",
+    "MIN_VOTES_FOR_RATE",
     "ROUTES",
     "STAGE_ORDER",
     "WINDOWS",
@@ -93,6 +97,7 @@ __all__ = [
     "blocks_frame",
     "blocks_per_day",
     "error_counts",
+    "error_label",
     "errors_frame",
     "latency_frame",
     "load_dashboard",
@@ -103,6 +108,7 @@ __all__ = [
     "summary",
     "thumbs_frame",
     "thumbs_over_time",
+    "thumbs_table",
     "top_reasons",
     "wilson_interval",
     "worst_frame",

@@ -19,6 +19,7 @@ from agents.app.monitoring.figures import (
     ThumbsPoint,
     Window,
 )
+from agents.messages import catalog, say
 
 
 def _days(window: Window, seen: Sequence[date]) -> pd.DatetimeIndex:
@@ -62,12 +63,26 @@ def reasons_frame(reasons: Sequence[ReasonCount]) -> pd.DataFrame:
                          "Count": [r.count for r in reasons]})
 
 
-def thumbs_frame(points: Sequence[ThumbsPoint]) -> pd.DataFrame:
-    """Thumbs-up rate per period; periods without votes are left out rather than drawn as 0."""
+# A rate over fewer votes than this swings 0–100% on a quiet day: it is not plotted.
+MIN_VOTES_FOR_RATE = 5
+
+
+def thumbs_frame(points: Sequence[ThumbsPoint],
+                 min_votes: int = MIN_VOTES_FOR_RATE) -> pd.DataFrame:
+    """Thumbs-up rate per period, with its votes; periods without votes are left out rather
+    than drawn as 0, and a rate over fewer than `min_votes` votes is left empty."""
     return pd.DataFrame(
-        {"Thumbs-up rate": [p.rate for p in points], "Votes": [p.votes for p in points]},
+        {"Thumbs-up rate": [p.rate if p.votes >= min_votes else None for p in points],
+         "Votes": [p.votes for p in points]},
         index=pd.DatetimeIndex([pd.Timestamp(p.period) for p in points], name="Period"),
     )
+
+
+def thumbs_table(thumbs: pd.DataFrame) -> pd.DataFrame:
+    """The thumbs frame as a table: each period's rate beside its votes."""
+    table = thumbs.reset_index()
+    table["Period"] = table["Period"].dt.strftime("%Y-%m-%d")
+    return table
 
 
 def worst_frame(answers: Sequence[RatedAnswer]) -> pd.DataFrame:
@@ -101,6 +116,14 @@ def ab_frame(stats: Sequence[VariantStats]) -> pd.DataFrame:
     })
 
 
+def error_label(code: str, lang: str = "en") -> str:
+    """An error code of the query log ("GuardRejected", "bad_input", "internal: KeyError") as
+    a reader says it; an unknown code is shown as it is."""
+    key = "internal" if code.startswith("internal") else code
+    labels = catalog()
+    return say(f"monitoring.error.{key}", lang) if f"monitoring.error.{key}" in labels else code
+
+
 def errors_frame(errors: Sequence[ErrorCount]) -> pd.DataFrame:
     return pd.DataFrame({"Answers": [e.count for e in errors]},
-                        index=pd.Index([e.kind for e in errors], name="Error"))
+                        index=pd.Index([error_label(e.kind) for e in errors], name="Error"))

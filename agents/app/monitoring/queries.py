@@ -58,11 +58,10 @@ def _day(column: str) -> str:
 
 # Answers asked in the window.
 _SCOPED = f"SELECT * FROM app.query_log WHERE {_within('asked_at')}"
-# The last vote of each user on each answer of the window (see agents.app.monitoring).
+# The current (last) vote of each user on each answer of the window (migration 0012).
 _VOTES = (
-    "SELECT DISTINCT ON (f.answer_id, f.user_name) f.answer_id, f.rating"
-    " FROM app.feedback f JOIN scoped s ON s.answer_id = f.answer_id"
-    " ORDER BY f.answer_id, f.user_name, f.created_at DESC, f.feedback_id DESC"
+    "SELECT v.answer_id, v.rating"
+    " FROM app.current_votes v JOIN scoped s ON s.answer_id = v.answer_id"
 )
 # The total latency of an answer, NULL when missing or not a number (percentile_cont skips NULL).
 _TOTAL_MS = ("CASE WHEN jsonb_typeof(timings_ms -> 'total') = 'number'"
