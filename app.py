@@ -42,8 +42,8 @@ with st.sidebar:
         st.session_state["user_login"] = login
     st.session_state[SIGNED_IN] = user
     st.write("Groups: " + ", ".join(sorted(user.all_groups)))
-    if user.scope_region:
-        st.write(f"Data scope: region {user.scope_region}")
+    if user.scope:
+        st.write(f"Data scope: {user.scope_text}")
     settings = resources.settings
     if settings.llm_enabled:
         st.write(f"Mode: **model {settings.llm_model}**")

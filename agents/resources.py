@@ -10,7 +10,7 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
@@ -105,7 +105,7 @@ class Resources:
         if catalog is not None:
             return catalog
         with psycopg.connect(self.urls.warehouse, autocommit=True) as conn:
-            tables = read_tables(conn)
+            tables = read_tables(conn, self.settings.warehouse_schemas)
         catalog = build_catalog(tables, embedder)
         with self.caches.lock:
             return self.caches.catalogs.setdefault(key, catalog)
@@ -150,6 +150,7 @@ class Resources:
             restricted_tables={k: list(v) for k, v in self.directory.restricted_tables.items()},
             all_tables=self.warehouse_tables,
             max_rows=self.settings.max_rows,
+            search_path=self.settings.warehouse_schemas,
         )
 
     def profile_for(self, user: User) -> AccessProfile:
@@ -184,22 +185,31 @@ def _pool(url: str, max_size: int, name: str) -> ConnectionPool:
     )
 
 
-def anchor_date(conn: psycopg.Connection) -> date:
+def anchor_date(conn: psycopg.Connection, model: SemanticModel) -> date:
     """The last date in the data: relative periods ("last year") are anchored on it."""
-    return data_dates(conn)[1]
+    return data_dates(conn, model)[1]
 
 
-def data_dates(conn: psycopg.Connection) -> tuple[date | None, date]:
+def data_dates(conn: psycopg.Connection, model: SemanticModel) -> tuple[date | None, date]:
     """The first and last dates in the data: relative periods ("last year") are anchored on the
-    last; a question about a period before the first is refused."""
+    last; a question about a period before the first is refused. They are read from the time
+    column of the default metric's source (else the first source) of the semantic model."""
+    query = model.date_range_sql()
+    if query is None:
+        return None, date.today()
     try:
-        row = conn.execute(
-            "SELECT min(order_date), max(order_date) FROM warehouse.orders").fetchone()
+        row = conn.execute(query).fetchone()
     except psycopg.Error:
         return None, date.today()
     if not row or not row[1]:
         return None, date.today()
-    return row[0], row[1]
+    return _as_date(row[0]), _as_date(row[1]) or date.today()
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
 
 
 def prepare_database(settings: Settings, urls: DatabaseUrls, directory: Directory) -> None:
@@ -208,8 +218,9 @@ def prepare_database(settings: Settings, urls: DatabaseUrls, directory: Director
         database.migrate(conn)
         profiles = {database.access_profile(u, directory.restricted_tables)
                     for u in directory.users.values()}
-        profiles.add(AccessProfile(region=None, extra_tables=frozenset()))
-        database.sync_reader_roles(conn, profiles, directory.restricted_tables)
+        profiles.add(AccessProfile())
+        database.sync_reader_roles(conn, profiles, directory.restricted_tables,
+                                   schemas=settings.warehouse_schemas, scopes=directory.scopes)
 
 
 def build_resources(settings: Settings, *, prepare: bool = True) -> Resources:
@@ -219,8 +230,10 @@ def build_resources(settings: Settings, *, prepare: bool = True) -> Resources:
     urls = database.resolve_urls(settings)
     if prepare:
         prepare_database(settings, urls, directory)
-    with psycopg.connect(urls.app, autocommit=True) as conn:
-        start, anchor = data_dates(conn)
+    # The demo's warehouse lives in the app database; a connected one is read as its reader.
+    data_url = urls.app if settings.warehouse_url is None else urls.warehouse
+    with psycopg.connect(data_url, autocommit=True) as conn:
+        start, anchor = data_dates(conn, model)
 
         def fetch(query: str) -> list[str]:
             try:

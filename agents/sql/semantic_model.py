@@ -120,6 +120,25 @@ class SemanticModel:
                 dims[key] = dim
         return replace(self, dimensions=dims)
 
+    def date_range_sql(self) -> str | None:
+        """SELECT min(time), max(time) over the default metric's source (else the first one):
+        the data's date range, read at startup (built with sqlglot from trusted configuration)."""
+        metric = self.metrics.get(self.default_metric or "")
+        source = self.sources.get(metric.source or "") if metric else None
+        source = source or next(iter(self.sources.values()), None)
+        if source is None:
+            return None
+        time = sqlglot.parse_one(source.time, read="postgres")
+        query = sqlglot.parse_one(f"SELECT 1 FROM {source.from_}", read="postgres")
+        base = {t.alias_or_name for t in query.find_all(exp.Table)}
+        # Joins only when the time column is not on the source's own table (an index serves).
+        if {c.table for c in time.find_all(exp.Column)} - base:
+            for join in source.joins:
+                query = query.join(join, dialect="postgres")  # type: ignore[attr-defined]
+        query = query.select(  # type: ignore[attr-defined]
+            exp.func("min", time.copy()), exp.func("max", time.copy()), append=False)
+        return query.sql(dialect="postgres")
+
     def tables(self) -> frozenset[str]:
         """Schema-qualified tables the definitions read."""
         found: set[str] = set()
