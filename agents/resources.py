@@ -20,9 +20,12 @@ from pydantic import SecretStr
 from agents.ask.router import RouteExamples, load_route_examples
 from agents.config import Settings, Variant
 from agents.docs.embeddings import Embedder, build_embedder
+from agents.errors import ConfigError
 from agents.models.providers import ChatModel, build_chat_model
+from agents.sql.model_check import check_model, locator
+from agents.sql.model_schema import Location
 from agents.sql.planner import PlanningContext
-from agents.sql.semantic_model import SemanticModel, load_semantic_model
+from agents.sql.semantic_model import SemanticModel, load_with_lines
 from agents.sql.writer import SchemaCatalog, build_catalog, read_tables
 from agents.store import database
 from agents.store.database import AccessProfile, DatabaseUrls
@@ -223,13 +226,26 @@ def prepare_database(settings: Settings, urls: DatabaseUrls, directory: Director
                                    schemas=settings.warehouse_schemas, scopes=directory.scopes)
 
 
+def refuse_invalid_model(model: SemanticModel, warehouse_url: str,
+                         locate: Callable[[Location], str]) -> None:
+    """ConfigError (one line per problem, as `sourced model check` prints them) when the model
+    does not run on the warehouse as the reader role."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        problems = check_model(model, conn, locate)
+    if problems:
+        raise ConfigError("the semantic model does not match the warehouse "
+                          "(see `sourced model check`):\n" + "\n".join(problems))
+
+
 def build_resources(settings: Settings, *, prepare: bool = True) -> Resources:
     """Read the configuration files, reach (or start) the database, open the pools."""
     directory = load_directory(Path(settings.users_file))
-    model = load_semantic_model(Path(settings.semantic_model_file))
+    model_file = Path(settings.semantic_model_file)
+    model, lines = load_with_lines(model_file)
     urls = database.resolve_urls(settings)
     if prepare:
         prepare_database(settings, urls, directory)
+    refuse_invalid_model(model, urls.warehouse, locator(model_file, lines))
     # The demo's warehouse lives in the app database; a connected one is read as its reader.
     data_url = urls.app if settings.warehouse_url is None else urls.warehouse
     with psycopg.connect(data_url, autocommit=True) as conn:

@@ -1,4 +1,4 @@
-"""The `sourced` command: setup, seed, db url, ingest, ask, verify, review, eval, doctor.
+"""The `sourced` command: setup, seed, db url, ingest, ask, verify, review, eval, doctor, model.
 
 Exit codes: 0 answered (a polite refusal is an answer), 2 bad input or configuration, 1 when the
 database or another service failed. No traceback reaches the terminal.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from agents.commands import model
 from agents.config import Settings, load_settings
 from agents.errors import AssistantError, BadInput, ConfigError
 from agents.logs import setup_logging
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--user", help="who asks (default alice; a question's own user wins)")
     sub.add_parser("doctor", help="check the database, roles, embedder, index and model "
                    "endpoint; exit 1 when something needs fixing")
+    model.add_parser(sub)
     return parser
 
 
@@ -105,6 +107,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from agents.store import database
     from agents.store.users import load_directory
 
+    if args.command == "model":
+        return model.run(args, settings)
     if args.command == "doctor":
         from agents.commands.doctor import run_doctor
 

@@ -283,6 +283,11 @@ def load_semantic_model(path: Path) -> SemanticModel:
 
     The shape is checked by the pydantic models of `agents/sql/model_schema.py` (every problem,
     each with its line); SQL fragments are then parsed with sqlglot and references resolved."""
+    return load_with_lines(path)[0]
+
+
+def load_with_lines(path: Path) -> tuple[SemanticModel, dict[Location, int]]:
+    """The semantic model and the line of every key of its file."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -291,7 +296,7 @@ def load_semantic_model(path: Path) -> SemanticModel:
         raise ConfigError(f"{path}: is not UTF-8 text ({exc.reason}).") from exc
     _, lines, data = validate_model_text(text, path)
     try:
-        return _build(data, path)
+        return _build(data, path), lines
     except ConfigError as exc:
         raise ConfigError(_with_line(exc.user_message, lines, path)) from exc
 
