@@ -47,9 +47,20 @@ def _select(source: Source, expression: str, where: str | None = None) -> str:
     return query.limit(0).sql(dialect="postgres")
 
 
+def _own_table(source: Source, column: str) -> exp.Select:
+    """FROM the one table the column reads, when it reads one (a value listed for a dimension
+    exists in its table even if no row of the source has it yet); else the whole source."""
+    aliases = {c.table for c in sqlglot.parse_one(column, read="postgres").find_all(exp.Column)}
+    if len(aliases) == 1:
+        for table in _from(source).find_all(exp.Table):
+            if table.alias_or_name == next(iter(aliases)):
+                return exp.select("1").from_(table.copy())
+    return _from(source)
+
+
 def _values_probe(key: str, dim: Dimension, source: Source, column: str) -> Probe:
     """The listed values of a dimension that its column does not hold (unnest of a parameter)."""
-    inner = _from(source).select("1", append=False).where(
+    inner = _own_table(source, column).select("1", append=False).where(
         f"CAST({column} AS TEXT) = v.value", dialect="postgres")
     text = (f"SELECT v.value FROM unnest(%s::text[]) AS v(value) "
             f"WHERE NOT EXISTS ({inner.sql(dialect='postgres')})")
