@@ -219,6 +219,10 @@ def prepare_database(settings: Settings, urls: DatabaseUrls, directory: Director
     """Migrations and reader roles: idempotent, safe to run at every start."""
     with psycopg.connect(urls.app, autocommit=True) as conn:
         database.migrate(conn)
+        if settings.warehouse_url is not None:
+            # A warehouse of its own: its reader roles are its operator's (README, Connect
+            # your warehouse); `sourced doctor` checks them. The app database holds no data.
+            return
         profiles = {database.access_profile(u, directory.restricted_tables)
                     for u in directory.users.values()}
         profiles.add(AccessProfile())

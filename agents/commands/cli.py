@@ -315,6 +315,10 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
             print(evaluation.format_sql_report(sql_report))
             return EXIT_OK
         results = evaluation.evaluate_sets(resources, args.user)
+        # The sample warehouses (drafted models), each in a database of its own.
+        from agents.commands.evaluation.samples import evaluate_samples
+
+        results += evaluate_samples(settings, args.user)
         print(evaluation.format_sets_report(results))
     finally:
         resources.close()

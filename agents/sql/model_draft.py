@@ -207,17 +207,20 @@ def _measure(table: Table, col: Column, alias: str, source: str, how: str,
     owner = english(table.name)
     full = phrase if phrase.startswith(owner) else f"{owner} {phrase}"
     fr, gender = _fr(full)
+    bare_fr, bare_gender = _fr(phrase)
     if how == "sum":
         en_name, fr_name = _cap(full), _cap(fr)
         en = [full, f"total {full}", f"sum of {full}"] + ([] if qualified_only else [phrase])
-        frs = [fr, f"somme {french_article_of(fr)}{fr}"]
+        frs = [fr, f"somme {french_article_of(fr)}{fr}"] + ([] if qualified_only else [bare_fr])
         sql, verb_en, verb_fr = f"SUM({alias}.{col.name})", "sum", "somme"
     else:
         moyen = "moyenne" if gender == "f" else "moyen"
         en_name, fr_name = f"Average {full}", _cap(f"{fr} {moyen}")
         en = [f"average {full}", f"mean {full}", f"avg {full}"] + (
             [] if qualified_only else [f"average {phrase}"])
-        frs = [f"{fr} {moyen}", f"moyenne {french_article_of(fr)}{fr}"]
+        frs = [f"{fr} {moyen}", f"moyenne {french_article_of(fr)}{fr}"] + (
+            [] if qualified_only else
+            [f"{bare_fr} {'moyenne' if bare_gender == 'f' else 'moyen'}"])
         sql, verb_en, verb_fr = f"AVG({alias}.{col.name})", "average", "moyenne"
     note = f" ({col.comment})" if col.comment else ""
     return {
@@ -302,7 +305,7 @@ def _amount(table: Table, alias: str, source: str, metrics: dict[str, Any],
     metrics[key] = {
         "source": source, "sql": f"SUM({alias}.{quantity.name} * {alias}.{price.name})",
         "format": "number", "names": {"en": _cap(f"{owner} amount"), "fr": _cap(fr)},
-        "synonyms": {"en": [f"{owner} amount", "amount"], "fr": [fr, "montant"]},
+        "synonyms": {"en": [f"{owner} amount", f"{plural(owner)} amount"], "fr": [fr]},
         "definition": {"en": f"{_cap(owner)} amount = sum of {quantity.name} × {price.name}",
                        "fr": f"{_cap(fr)} = somme de {quantity.name} × {price.name}"},
     }

@@ -142,7 +142,7 @@ def scope_policies(scopes: Mapping[str, Sequence[ScopeRule]],
             if rule.table in tables:
                 found.setdefault(rule.table, []).append((key, rule))
             else:
-                log.warning("scope %s names %s, which is not a warehouse table", key, rule.table)
+                log.info("scope %s names %s, which is not a warehouse table", key, rule.table)
     return {table: tuple(pairs) for table, pairs in found.items()}
 
 
