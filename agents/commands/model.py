@@ -32,6 +32,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     dbt = what.add_parser("import-dbt", help="convert dbt semantic models and metrics")
     dbt.add_argument("path", type=Path, help="a dbt project folder or a YAML file")
     dbt.add_argument("--output", type=Path, help="where to write it (default: standard output)")
+    dbt.add_argument("--schema", help="the schema the dbt models are built in (default: the "
+                     "first of SOURCED_WAREHOUSE_SCHEMA)")
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -39,7 +41,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         return _check(settings, args.model or Path(settings.semantic_model_file))
     if args.model_command == "draft":
         return _draft(settings, args.schema, args.output)
-    return _import_dbt(args.path, args.output)
+    return _import_dbt(args.path, args.output, args.schema or settings.warehouse_schemas[0])
 
 
 def _warehouse_url(settings: Settings) -> str:
@@ -91,10 +93,10 @@ def _draft(settings: Settings, schema: str | None, output: Path | None) -> int:
     return EXIT_OK
 
 
-def _import_dbt(path: Path, output: Path | None) -> int:
+def _import_dbt(path: Path, output: Path | None, schema: str) -> int:
     from agents.sql.dbt_import import import_dbt
 
-    converted = import_dbt(path)
+    converted = import_dbt(path, schema)
     _write(converted.text, output)
     for item in converted.skipped:
         print(f"not converted: {item}", file=sys.stderr)

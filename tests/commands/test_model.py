@@ -47,3 +47,17 @@ def test_draft_writes_a_model_that_check_accepts(
     assert drafted.returncode == 0, drafted.stderr
     checked = sourced("model", "check", "--model", str(out), env=settings_env)
     assert checked.returncode == 0, checked.stderr
+
+
+def test_import_dbt_writes_the_model_and_lists_what_it_did_not_convert(
+        settings_env: dict[str, str], tmp_path: Path) -> None:
+    out = tmp_path / "model.yaml"
+    project = ROOT / "tests" / "sql" / "dbt_project"
+    done = sourced("model", "import-dbt", str(project), "--schema", "dbt_shop", "--output",
+                   str(out), env=settings_env)
+    assert done.returncode == 0, done.stderr
+    assert "not converted: metric cumulative_revenue" in done.stderr
+    assert "dbt_shop.orders o" in out.read_text(encoding="utf-8")
+    missing = sourced("model", "import-dbt", str(tmp_path / "nowhere"), env=settings_env)
+    assert missing.returncode == 2 and "no such file or folder" in missing.stderr
+    assert "Traceback" not in missing.stderr
