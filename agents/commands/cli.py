@@ -170,11 +170,22 @@ def _setup(settings: Settings) -> int:
     directory = load_directory(Path(settings.users_file))
     urls = database.resolve_urls(settings)
     prepare_database(settings, urls, directory)
-    print(seed_warehouse(urls.app))
-    from seed_data import build_docs
+    if settings.warehouse_url is not None:
+        # A warehouse of its own: the demo's data is not loaded anywhere.
+        print("SOURCED_WAREHOUSE_URL is set: the demo warehouse is not seeded "
+              "(`sourced model check` checks the semantic model against yours).")
+    else:
+        print(seed_warehouse(urls.app))
+        from seed_data import build_docs
 
-    build_docs.main(["--quiet"])
+        build_docs.main(["--quiet"])
     resources = build_resources(settings, prepare=False)
+    demo_docs = Path(settings.docs_dir) == Settings.model_fields["docs_dir"].default
+    if settings.warehouse_url is not None and demo_docs:
+        print("Documents: the demo's are not indexed with a warehouse of your own "
+              "(set SOURCED_DOCS_DIR, or run `sourced ingest FOLDER`).")
+        resources.close()
+        return EXIT_OK
     try:
         with resources.app_pool.connection() as conn:
             from agents.docs.ingest import ingest_folder

@@ -61,3 +61,28 @@ def test_import_dbt_writes_the_model_and_lists_what_it_did_not_convert(
     missing = sourced("model", "import-dbt", str(tmp_path / "nowhere"), env=settings_env)
     assert missing.returncode == 2 and "no such file or folder" in missing.stderr
     assert "Traceback" not in missing.stderr
+
+
+def test_setup_with_a_warehouse_url_does_not_seed_the_demo(
+        pg_server: str, settings_env: dict[str, str], tmp_path: Path) -> None:
+    from agents.store.database import ensure_database, with_database
+
+    ensure_database(pg_server, "setup_external_app")
+    ensure_database(pg_server, "setup_external_wh")
+    warehouse = with_database(pg_server, "setup_external_wh")
+    model = tmp_path / "model.yaml"
+    model.write_text("sources: {}\nmetrics: {}\ndimensions: {}\n", encoding="utf-8")
+    done = sourced("setup", env={**settings_env,
+                                 "SOURCED_DATABASE_URL": with_database(pg_server,
+                                                                       "setup_external_app"),
+                                 "SOURCED_WAREHOUSE_URL": warehouse,
+                                 "SOURCED_SEMANTIC_MODEL_FILE": str(model)})
+    assert done.returncode == 0, done.stderr
+    assert "the demo warehouse is not seeded" in done.stdout
+    import psycopg
+
+    with psycopg.connect(warehouse) as conn:
+        assert conn.execute("SELECT to_regclass('warehouse.orders')").fetchone() == (None,)
+    with psycopg.connect(with_database(pg_server, "setup_external_app")) as conn:
+        # The migrations made the demo's empty tables in the app database; nothing was loaded.
+        assert conn.execute("SELECT count(*) FROM warehouse.orders").fetchone() == (0,)
