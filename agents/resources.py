@@ -57,7 +57,7 @@ class ResourceCaches:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     embedders: dict[tuple[str, ...], Embedder] = field(default_factory=dict)
-    catalogs: dict[tuple[str, str], SchemaCatalog] = field(default_factory=dict)
+    catalogs: dict[tuple[str, str, str], SchemaCatalog] = field(default_factory=dict)
     route_examples: dict[str, RouteExamples] = field(default_factory=dict)
     # Verified questions never change (a correction is a new row): their terms are cached.
     verified_terms: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict)
@@ -102,7 +102,7 @@ class Resources:
     def schema_catalog(self) -> SchemaCatalog:
         """The warehouse tables with their embeddings, read once for the LLM writer's prompts."""
         embedder = self.embedder
-        key = (self.urls.warehouse, embedder.name)
+        key = (self.urls.warehouse, self.settings.warehouse_schema, embedder.name)
         with self.caches.lock:
             catalog = self.caches.catalogs.get(key)
         if catalog is not None:
@@ -249,7 +249,10 @@ def build_resources(settings: Settings, *, prepare: bool = True) -> Resources:
     urls = database.resolve_urls(settings)
     if prepare:
         prepare_database(settings, urls, directory)
-    refuse_invalid_model(model, urls.warehouse, locator(model_file, lines))
+    if prepare or settings.warehouse_url is not None:
+        # Once the reader roles exist (prepared here, or a warehouse of its own): a model that
+        # does not run there stops the start, with the lines of `sourced model check`.
+        refuse_invalid_model(model, urls.warehouse, locator(model_file, lines))
     # The demo's warehouse lives in the app database; a connected one is read as its reader.
     data_url = urls.app if settings.warehouse_url is None else urls.warehouse
     with psycopg.connect(data_url, autocommit=True) as conn:

@@ -273,7 +273,8 @@ def test_a_malformed_users_file_names_the_file_the_line_and_the_problem(tmp_path
 @pytest.mark.parametrize(("text", "words"), [
     ("users:\n  alice:\n    groups: exec\n", "user 'alice': `groups` must be a list"),
     ("users:\n  alice: [exec]\n", "user 'alice' must be a mapping"),
-    ("users:\n  bruno:\n    scope: {country: FR}\n", "unsupported scope keys ['country']"),
+    ("users:\n  bruno:\n    scope: {country: FR}\n",
+     "scope keys ['country'] are not declared under `scopes:`"),
     ("- alice\n- bruno\n", "expected a mapping with a `users:` section"),
     ("", "expected a mapping with a `users:` section"),
     (b"users:\n  \xe9lodie: {}\n", "is not UTF-8 text"),

@@ -59,3 +59,19 @@ def test_the_eval_set_meets_its_targets(chinook: Settings) -> None:
 def test_edits_merge_mappings_and_replace_the_rest() -> None:
     base = {"a": {"b": 1, "c": [1, 2]}, "d": 1}
     assert merge(base, {"a": {"c": [3]}, "e": 2}) == {"a": {"b": 1, "c": [3]}, "d": 1, "e": 2}
+
+
+def test_the_writer_and_the_guard_read_the_connected_schema(chinook: Settings) -> None:
+    resources = build_resources(chinook)
+    try:
+        alice = resources.directory.get("alice")
+        policy = resources.policy_for(alice)
+        assert policy.search_path == ("public",)
+        assert "public.invoice" in (policy.allowed_tables or ())
+        catalog = resources.schema_catalog()
+        names = {t.name for t in catalog.tables}
+        assert "public.invoice_line" in names and not any(n.startswith("warehouse.")
+                                                          for n in names)
+        assert resources.planning.anchor.year == 2025  # the last invoice date
+    finally:
+        resources.close()
