@@ -129,8 +129,12 @@ def test_eval_sql_without_a_file_reports_the_three_sets(resources: Any) -> None:
     # The shipped sets, then each sample warehouse (its model drafted from its catalog).
     from agents.commands.evaluation.samples import samples
 
-    assert [ln.split("  ")[0] for ln in summary] == [s.name for s in EVAL_SETS] + [
-        f"sample warehouse {s.name} (drafted model)" for s in samples()]
+    expected = [s.name for s in EVAL_SETS]
+    for sample in samples():
+        expected.append(f"sample warehouse {sample.name} (drafted model)")
+        if sample.holdout is not None:
+            expected.append(f"sample warehouse {sample.name}, holdout")
+    assert [ln.split("  ")[0] for ln in summary] == expected
     # The conversations: turn accuracy, follow-up turns right and leaks, beside their targets.
     assert any(ln.startswith("  turn accuracy: ") for ln in lines)
     assert any(ln.startswith("  follow-up turns right: ") and "target >= 95%" in ln

@@ -38,6 +38,7 @@ class Sample:
     schema: str
     model_edits: Path | None
     questions: Path
+    holdout: Path | None = None  # reported apart, with no target
 
     @property
     def database(self) -> str:
@@ -55,6 +56,7 @@ def load_sample(directory: Path) -> Sample:
         schema=str(spec.get("schema") or "public"),
         model_edits=directory / str(edits) if edits else None,
         questions=directory / str(spec["questions"]),
+        holdout=directory / str(spec["holdout"]) if spec.get("holdout") else None,
     )
 
 
@@ -191,16 +193,19 @@ def evaluate_samples(settings: Settings, user: str | None = None) -> tuple[Any, 
     for sample in samples():
         prepared = prepare_sample(settings, server, sample,
                                   Path(settings.data_dir) / "samples")
+        edits = sample.model_edits.name if sample.model_edits else "(none)"
+        sets = [EvalSet(f"sample warehouse {sample.name} (drafted model)", sample.questions,
+                        min_correct=0.80, max_wrong=0,
+                        note=f"the model drafted from its catalog, with the edits of {edits}")]
+        if sample.holdout is not None:
+            sets.append(EvalSet(f"sample warehouse {sample.name}, holdout", sample.holdout,
+                                note="no target: never tried before the draft was fixed"))
         resources = build_resources(prepared.model_copy(update={"llm_model": None}))
         try:
-            questions = load_sql_questions(sample.questions)
-            check_users(questions, resources, user)
-            report = evaluate_questions(questions, resources, user)
+            for spec in sets:
+                questions = load_sql_questions(spec.path)
+                check_users(questions, resources, user)
+                results.append(SetResult(spec, evaluate_questions(questions, resources, user)))
         finally:
             resources.close()
-        spec = EvalSet(f"sample warehouse {sample.name} (drafted model)", sample.questions,
-                       min_correct=0.80, max_wrong=0,
-                       note="the model drafted from its catalog, with the edits of "
-                       f"{sample.model_edits.name if sample.model_edits else '(none)'}")
-        results.append(SetResult(spec, report))
     return tuple(results)
