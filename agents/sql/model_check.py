@@ -32,72 +32,73 @@ class Probe:
     source: str | None = None  # skipped when this source's joins failed (said once)
 
 
-def _from(source: Source, *, joins: bool = True) -> exp.Select:
+def _from(source: Source) -> exp.Select:
+    """SELECT 1 FROM the source and its joins."""
     query = sqlglot.parse_one(f"SELECT 1 FROM {source.from_}", read="postgres")
     assert isinstance(query, exp.Select)
-    for join in source.joins if joins else ():
+    for join in source.joins:
         query = query.join(join, dialect="postgres")
     return query
 
 
-def _select(source: Source, expression: str, where: str | None = None) -> str:
-    query = _from(source).select(expression, append=False, dialect="postgres")
+def _select(base: exp.Select, expression: str, where: str | None = None) -> str:
+    query = base.copy().select(expression, append=False, dialect="postgres")
     if where:
         query = query.where(where, dialect="postgres")
     return query.limit(0).sql(dialect="postgres")
 
 
-def _own_table(source: Source, column: str) -> exp.Select:
+def _own_table(base: exp.Select, column: str) -> exp.Select:
     """FROM the one table the column reads, when it reads one (a value listed for a dimension
     exists in its table even if no row of the source has it yet); else the whole source."""
     aliases = {c.table for c in sqlglot.parse_one(column, read="postgres").find_all(exp.Column)}
     if len(aliases) == 1:
-        for table in _from(source).find_all(exp.Table):
+        for table in base.find_all(exp.Table):
             if table.alias_or_name == next(iter(aliases)):
                 return exp.select("1").from_(table.copy())
-    return _from(source)
+    return base.copy()
 
 
-def _values_probe(key: str, dim: Dimension, source: Source, column: str) -> Probe:
+def _values_probe(key: str, dim: Dimension, source: str, base: exp.Select,
+                  column: str) -> Probe:
     """The listed values of a dimension that its column does not hold (unnest of a parameter)."""
-    inner = _own_table(source, column).select("1", append=False).where(
+    inner = _own_table(base, column).select("1", append=False).where(
         f"CAST({column} AS TEXT) = v.value", dialect="postgres")
     text = (f"SELECT v.value FROM unnest(%s::text[]) AS v(value) "
             f"WHERE NOT EXISTS ({inner.sql(dialect='postgres')})")
-    return Probe(("dimensions", key, "values"), text, dim.values, source.key)
+    return Probe(("dimensions", key, "values"), text, dim.values, source)
 
 
 def probes(model: SemanticModel) -> Iterator[Probe]:
-    """Every query the check runs, in the file's order."""
+    """Every query the check runs, in the file's order (each source's FROM parsed once)."""
+    bases = {key: _from(source) for key, source in model.sources.items()}
     for key, source in model.sources.items():
-        yield Probe(("sources", key, "joins"), _select(source, "1"))
-        yield Probe(("sources", key, "time"), _select(source, source.time), source=key)
+        yield Probe(("sources", key, "joins"), _select(bases[key], "1"))
+        yield Probe(("sources", key, "time"), _select(bases[key], source.time), source=key)
     for key, metric in model.metrics.items():
-        if metric.sql and metric.source in model.sources:
+        if metric.sql and metric.source in bases:
             yield Probe(("metrics", key, "sql"),
-                        _select(model.sources[metric.source], metric.sql, metric.where),
+                        _select(bases[metric.source], metric.sql, metric.where),
                         source=metric.source)
     for key, dim in model.dimensions.items():
         for source_key, column in dim.columns.items():
-            if source_key in model.sources:
+            if source_key in bases:
                 yield Probe(("dimensions", key, "column", source_key),
-                            _select(model.sources[source_key], column), source=source_key)
+                            _select(bases[source_key], column), source=source_key)
         if dim.values_from:
             yield Probe(("dimensions", key, "values_from"),
                         f"SELECT * FROM ({dim.values_from}) AS listed LIMIT 0")
         elif dim.values and dim.columns:
             source_key, column = next(iter(dim.columns.items()))
-            if source_key in model.sources:
-                yield _values_probe(key, dim, model.sources[source_key], column)
+            if source_key in bases:
+                yield _values_probe(key, dim, source_key, bases[source_key], column)
 
 
 def _run(conn: psycopg.Connection, probe: Probe) -> str | None:
-    """None when the probe passed, else the problem in one line."""
+    """None when the probe passed, else the problem in one line (in a savepoint of the
+    caller's read-only transaction)."""
     try:
-        with conn.transaction(force_rollback=True):
-            conn.execute("SET TRANSACTION READ ONLY")
-            conn.execute("SELECT set_config('statement_timeout', %s, true)",
-                         (str(CHECK_TIMEOUT_MS),))
+        with conn.transaction():
             if not probe.values:
                 conn.execute(probe.sql)
                 return None
@@ -119,14 +120,19 @@ def check_model(model: SemanticModel, conn: psycopg.Connection,
     found = list(probes(model))
     problems = []
     broken: set[str] = set()
-    for done, probe in enumerate(found, 1):
-        problem = None if probe.source in broken else _run(conn, probe)
-        if problem:
-            problems.append(f"{locate(probe.where)}: {problem}")
-            if probe.where[0] == "sources" and probe.where[-1] == "joins":
-                broken.add(str(probe.where[1]))
-        if progress:
-            progress(done, len(found))
+    # One read-only transaction, always rolled back; each probe in a savepoint of it.
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET TRANSACTION READ ONLY")
+        conn.execute("SELECT set_config('statement_timeout', %s, true)",
+                     (str(CHECK_TIMEOUT_MS),))
+        for done, probe in enumerate(found, 1):
+            problem = None if probe.source in broken else _run(conn, probe)
+            if problem:
+                problems.append(f"{locate(probe.where)}: {problem}")
+                if probe.where[0] == "sources" and probe.where[-1] == "joins":
+                    broken.add(str(probe.where[1]))
+            if progress:
+                progress(done, len(found))
     return problems
 
 
