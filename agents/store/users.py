@@ -163,5 +163,13 @@ def _scopes(raw: Any, path: Path) -> dict[str, tuple[ScopeRule, ...]]:
                 )
             parsed.append(ScopeRule(table, str(rule["column"]),
                                     str(references).lower() if references else None))
+        tables = {r.table for r in parsed}
+        for rule in parsed:
+            parent = rule.references.rsplit(".", 1)[0] if rule.references else None
+            if parent is not None and parent not in tables:
+                # The child's rows follow the parent's visible rows: an unscoped parent would
+                # show them all.
+                raise ConfigError(f"{path}: scope {key!r}: {rule.table} references {parent}, "
+                                  "which this scope does not filter; list it too.")
         scopes[str(key)] = tuple(parsed)
     return scopes

@@ -73,3 +73,11 @@ def test_a_scope_entry_needs_table_and_column(tmp_path: Path) -> None:
                      encoding="utf-8")
     with pytest.raises(ConfigError, match="needs `table` and `column`"):
         load_directory(users)
+
+
+def test_a_child_table_needs_its_parent_in_the_same_scope(tmp_path: Path) -> None:
+    users = tmp_path / "users.yaml"
+    users.write_text("users: {}\nscopes:\n  team:\n    - {table: shop.sales, column: store_id,"
+                     " references: shop.stores.store_id}\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"references shop\.stores, which this scope does not"):
+        load_directory(users)
