@@ -319,7 +319,11 @@ def check_readers_read_only(ctx: Context) -> Check:
         if report.readable == 0:
             problems.append(f"{report.role} can SELECT none of the {report.tables} warehouse "
                             "tables")
-            fixes.append(SETUP_FIX)
+            schemas = ", ".join(ctx.settings.warehouse_schemas)
+            fixes.append(SETUP_FIX if ctx.settings.warehouse_url is None else
+                         f"On the warehouse: GRANT USAGE ON SCHEMA {schemas} and GRANT SELECT ON "
+                         f"ALL TABLES IN SCHEMA {schemas} TO {report.role} (README, Connect "
+                         "your warehouse).")
         problems.extend(report.problems or [])
         fixes.extend(report.fixes or [])
     if problems:
