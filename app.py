@@ -60,8 +60,8 @@ with st.sidebar:
         st.session_state[LOGIN_KEY] = login
     st.session_state[SIGNED_IN] = user
     st.write(say("app.groups", lang, groups=", ".join(sorted(user.all_groups))))
-    if user.scope_region:
-        st.write(say("app.data_scope", lang, scope=user.scope_region))
+    if user.scope:
+        st.write(say("app.data_scope", lang, scope=user.scope_text))
     settings = resources.settings
     if settings.llm_enabled:
         st.write(say("app.mode_line_model", lang, model=settings.llm_model))

@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Databases. Unset database_url: the embedded PostgreSQL under data_dir is started on demand.
     database_url: SecretStr | None = None
     warehouse_url: SecretStr | None = None
+    # The warehouse's schema, or several separated by commas (the first qualifies bare table
+    # names): generated SQL reads these only, reader roles get USAGE on them, `sourced model
+    # draft` reads their catalog. The demo's is `warehouse`.
+    warehouse_schema: str = "warehouse"
     data_dir: Path = PROJECT_ROOT / ".sourced"
     database_name: str = "sourced"
 
@@ -109,6 +113,12 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # Environment wins over secrets.toml so an operator can override a file on one host.
         return (init_settings, env_settings, _SecretsTomlSource(settings_cls))
+
+    @property
+    def warehouse_schemas(self) -> tuple[str, ...]:
+        """`warehouse_schema` as a tuple of names, in order."""
+        names = tuple(n.strip() for n in self.warehouse_schema.split(",") if n.strip())
+        return names or ("public",)
 
     @property
     def llm_enabled(self) -> bool:

@@ -10,7 +10,7 @@ import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import psycopg
@@ -20,9 +20,12 @@ from pydantic import SecretStr
 from agents.ask.router import RouteExamples, load_route_examples
 from agents.config import Settings, Variant
 from agents.docs.embeddings import Embedder, build_embedder
+from agents.errors import ConfigError
 from agents.models.providers import ChatModel, build_chat_model
+from agents.sql.model_check import check_model, locator
+from agents.sql.model_schema import Location
 from agents.sql.planner import PlanningContext
-from agents.sql.semantic_model import SemanticModel, load_semantic_model
+from agents.sql.semantic_model import SemanticModel, load_with_lines
 from agents.sql.writer import SchemaCatalog, build_catalog, read_tables
 from agents.store import database
 from agents.store.database import AccessProfile, DatabaseUrls
@@ -54,7 +57,7 @@ class ResourceCaches:
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     embedders: dict[tuple[str, ...], Embedder] = field(default_factory=dict)
-    catalogs: dict[tuple[str, str], SchemaCatalog] = field(default_factory=dict)
+    catalogs: dict[tuple[str, str, str], SchemaCatalog] = field(default_factory=dict)
     route_examples: dict[str, RouteExamples] = field(default_factory=dict)
     # Verified questions never change (a correction is a new row): their terms are cached.
     verified_terms: dict[tuple[int, str], frozenset[str]] = field(default_factory=dict)
@@ -99,13 +102,13 @@ class Resources:
     def schema_catalog(self) -> SchemaCatalog:
         """The warehouse tables with their embeddings, read once for the LLM writer's prompts."""
         embedder = self.embedder
-        key = (self.urls.warehouse, embedder.name)
+        key = (self.urls.warehouse, self.settings.warehouse_schema, embedder.name)
         with self.caches.lock:
             catalog = self.caches.catalogs.get(key)
         if catalog is not None:
             return catalog
         with psycopg.connect(self.urls.warehouse, autocommit=True) as conn:
-            tables = read_tables(conn)
+            tables = read_tables(conn, self.settings.warehouse_schemas)
         catalog = build_catalog(tables, embedder)
         with self.caches.lock:
             return self.caches.catalogs.setdefault(key, catalog)
@@ -150,6 +153,7 @@ class Resources:
             restricted_tables={k: list(v) for k, v in self.directory.restricted_tables.items()},
             all_tables=self.warehouse_tables,
             max_rows=self.settings.max_rows,
+            search_path=self.settings.warehouse_schemas,
         )
 
     def profile_for(self, user: User) -> AccessProfile:
@@ -184,43 +188,75 @@ def _pool(url: str, max_size: int, name: str) -> ConnectionPool:
     )
 
 
-def anchor_date(conn: psycopg.Connection) -> date:
+def anchor_date(conn: psycopg.Connection, model: SemanticModel) -> date:
     """The last date in the data: relative periods ("last year") are anchored on it."""
-    return data_dates(conn)[1]
+    return data_dates(conn, model)[1]
 
 
-def data_dates(conn: psycopg.Connection) -> tuple[date | None, date]:
+def data_dates(conn: psycopg.Connection, model: SemanticModel) -> tuple[date | None, date]:
     """The first and last dates in the data: relative periods ("last year") are anchored on the
-    last; a question about a period before the first is refused."""
+    last; a question about a period before the first is refused. They are read from the time
+    column of the default metric's source (else the first source) of the semantic model."""
+    query = model.date_range_sql()
+    if query is None:
+        return None, date.today()
     try:
-        row = conn.execute(
-            "SELECT min(order_date), max(order_date) FROM warehouse.orders").fetchone()
+        row = conn.execute(query).fetchone()
     except psycopg.Error:
         return None, date.today()
     if not row or not row[1]:
         return None, date.today()
-    return row[0], row[1]
+    return _as_date(row[0]), _as_date(row[1]) or date.today()
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    return value if isinstance(value, date) else None
 
 
 def prepare_database(settings: Settings, urls: DatabaseUrls, directory: Directory) -> None:
     """Migrations and reader roles: idempotent, safe to run at every start."""
     with psycopg.connect(urls.app, autocommit=True) as conn:
         database.migrate(conn)
+        if settings.warehouse_url is not None:
+            # A warehouse of its own: its reader roles are its operator's (README, Connect
+            # your warehouse); `sourced doctor` checks them. The app database holds no data.
+            return
         profiles = {database.access_profile(u, directory.restricted_tables)
                     for u in directory.users.values()}
-        profiles.add(AccessProfile(region=None, extra_tables=frozenset()))
-        database.sync_reader_roles(conn, profiles, directory.restricted_tables)
+        profiles.add(AccessProfile())
+        database.sync_reader_roles(conn, profiles, directory.restricted_tables,
+                                   schemas=settings.warehouse_schemas, scopes=directory.scopes)
+
+
+def refuse_invalid_model(model: SemanticModel, warehouse_url: str,
+                         locate: Callable[[Location], str]) -> None:
+    """ConfigError (one line per problem, as `sourced model check` prints them) when the model
+    does not run on the warehouse as the reader role."""
+    with psycopg.connect(warehouse_url, autocommit=True) as conn:
+        problems = check_model(model, conn, locate)
+    if problems:
+        raise ConfigError("the semantic model does not match the warehouse "
+                          "(see `sourced model check`):\n" + "\n".join(problems))
 
 
 def build_resources(settings: Settings, *, prepare: bool = True) -> Resources:
     """Read the configuration files, reach (or start) the database, open the pools."""
     directory = load_directory(Path(settings.users_file))
-    model = load_semantic_model(Path(settings.semantic_model_file))
+    model_file = Path(settings.semantic_model_file)
+    model, lines = load_with_lines(model_file)
     urls = database.resolve_urls(settings)
     if prepare:
         prepare_database(settings, urls, directory)
-    with psycopg.connect(urls.app, autocommit=True) as conn:
-        start, anchor = data_dates(conn)
+    if prepare or settings.warehouse_url is not None:
+        # Once the reader roles exist (prepared here, or a warehouse of its own): a model that
+        # does not run there stops the start, with the lines of `sourced model check`.
+        refuse_invalid_model(model, urls.warehouse, locator(model_file, lines))
+    # The demo's warehouse lives in the app database; a connected one is read as its reader.
+    data_url = urls.app if settings.warehouse_url is None else urls.warehouse
+    with psycopg.connect(data_url, autocommit=True) as conn:
+        start, anchor = data_dates(conn, model)
 
         def fetch(query: str) -> list[str]:
             try:

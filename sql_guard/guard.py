@@ -95,6 +95,7 @@ def _check(sql: str, policy: Policy) -> GuardResult:
         sql=output,
         row_cap=row_cap,
         tables=verdict.tables,
+        search_path=policy.search_path,
     )
 
 

@@ -13,7 +13,7 @@ class Policy:
     allowed_tables: schema-qualified lowercase table names a query may read; None means any
         ordinary table outside the system schemas.
     search_path: schemas used, in order, to qualify unqualified table names (only the first
-        is used, as the warehouse has a single schema).
+        qualifies them); the caller's warehouse schemas, PostgreSQL's default `public` if none.
     allowed_functions: lowercase function names (optionally schema-qualified) allowed on top
         of the built-in read-only allowlist.
     allow_system_catalogs: whether pg_catalog, information_schema and pg_* relations may be read.
@@ -21,7 +21,7 @@ class Policy:
 
     max_rows: int = 5000
     allowed_tables: frozenset[str] | None = None
-    search_path: tuple[str, ...] = ("warehouse",)
+    search_path: tuple[str, ...] = ("public",)
     allowed_functions: frozenset[str] = field(default_factory=frozenset)
     allow_system_catalogs: bool = False
 
@@ -35,6 +35,8 @@ class GuardResult:
     sql: the normalized Postgres statement to run, with the row cap applied; None when refused.
     row_cap: the LIMIT the guard imposed, or None when the query's own LIMIT was kept or refused.
     tables: schema-qualified names of the real tables read (CTE names resolved away).
+    search_path: the policy's search path the names were resolved through; the statement must
+        run with this one (the executor sets it), or unqualified names could read other tables.
     """
 
     allowed: bool
@@ -42,6 +44,7 @@ class GuardResult:
     sql: str | None = None
     row_cap: int | None = None
     tables: frozenset[str] = field(default_factory=frozenset)
+    search_path: tuple[str, ...] = ("public",)
 
 
 def refuse(reason: str, tables: frozenset[str] = frozenset()) -> GuardResult:

@@ -170,3 +170,17 @@ def clean_verified(seeded: str) -> Iterator[None]:
     with psycopg.connect(seeded, autocommit=True) as conn:
         conn.execute("UPDATE app.review_queue SET status = 'rejected' WHERE status = 'pending'")
         conn.execute("DELETE FROM app.verified_queries")
+
+
+@pytest.fixture(scope="session")
+def chinook(seeded: str, pg_server: str) -> Iterator[object]:
+    """The Chinook sample warehouse (seed_data/sample_warehouses/chinook), loaded into a database
+    of its own with an app database of its own, its model drafted and edited as documented
+    there: the settings that ask its questions (as agents.commands.evaluation.samples does)."""
+    from agents.commands.evaluation.samples import prepare_sample, samples
+    from agents.config import load_settings
+
+    sample = next(s for s in samples() if s.name == "chinook")
+    work = Path(tempfile.mkdtemp(prefix="sourced-chinook-"))
+    yield prepare_sample(load_settings(), pg_server, sample, work)
+    shutil.rmtree(work, ignore_errors=True)

@@ -273,7 +273,8 @@ def test_a_malformed_users_file_names_the_file_the_line_and_the_problem(tmp_path
 @pytest.mark.parametrize(("text", "words"), [
     ("users:\n  alice:\n    groups: exec\n", "user 'alice': `groups` must be a list"),
     ("users:\n  alice: [exec]\n", "user 'alice' must be a mapping"),
-    ("users:\n  bruno:\n    scope: {country: FR}\n", "unsupported scope keys ['country']"),
+    ("users:\n  bruno:\n    scope: {country: FR}\n",
+     "scope keys ['country'] are not declared under `scopes:`"),
     ("- alice\n- bruno\n", "expected a mapping with a `users:` section"),
     ("", "expected a mapping with a `users:` section"),
     (b"users:\n  \xe9lodie: {}\n", "is not UTF-8 text"),
@@ -304,10 +305,13 @@ def test_a_malformed_semantic_model_names_the_file_the_line_and_the_problem(
 
 @pytest.mark.parametrize(("replace", "words"), [
     (("sql: sum(o.amount)", "sql: sum(("), "metric revenue.sql is not valid SQL"),
+    (("    time: o.order_date", "    tim: o.order_date"), "sources.orders.tim: unknown key"),
     (("    time: o.order_date", "    tim: o.order_date"),
-     "source 'orders' needs `from` and `time`"),
-    (("names: {en: Revenue}", "names: {fr: Chiffre}"), "metric revenue.names needs an `en`"),
-    (("source: orders", "source: invoices"), "metric 'revenue' needs `sql` and a `source`"),
+     "sources.orders.time: missing (this key is required)"),
+    (("names: {en: Revenue}", "names: {fr: Chiffre}"),
+     "metrics.revenue.names: needs an `en` entry"),
+    (("source: orders", "source: invoices"),
+     "metrics.revenue.source: 'invoices' is not a source"),
     (("dimensions:", "dimension:"), "missing or malformed `dimensions:` section"),
 ])
 def test_a_semantic_model_of_the_wrong_shape_names_the_file_and_the_problem(
@@ -319,6 +323,10 @@ def test_a_semantic_model_of_the_wrong_shape_names_the_file_and_the_problem(
     with pytest.raises(ConfigError) as info:
         load_semantic_model(path)
     assert info.value.user_message.startswith(str(path)) and words in info.value.user_message
+    if "section" not in words and "missing" not in words:  # located on the edited line
+        line = next(n for n, x in enumerate(MODEL.replace(*replace).splitlines(), 1)
+                    if replace[1] in x)
+        assert f"line {line}: " in info.value.user_message
 
 
 def sourced(*args: str | bytes, env: dict[str, str] | None = None,

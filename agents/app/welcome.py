@@ -109,6 +109,7 @@ def welcome(model: SemanticModel, allowed_tables: frozenset[str],
 
 def scope_note(user: User, lang: str) -> str | None:
     """What limits the user's warehouse rows, said plainly; None when nothing does."""
-    if user.scope_region:
-        return say("welcome.scope_note", lang, scope=user.scope_region)
+    if user.scope:
+        values = ", ".join(value for _, value in user.scope)
+        return say("welcome.scope_note", lang, scope=values)
     return None

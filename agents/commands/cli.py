@@ -1,4 +1,4 @@
-"""The `sourced` command: setup, seed, db url, ingest, ask, verify, review, eval, doctor.
+"""The `sourced` command: setup, seed, db url, ingest, ask, verify, review, eval, doctor, model.
 
 Exit codes: 0 answered (a polite refusal is an answer), 2 bad input or configuration, 1 when the
 database or another service failed. No traceback reaches the terminal.
@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import psycopg
 
+from agents.commands import model
 from agents.config import Settings, load_settings
 from agents.errors import AssistantError, BadInput, ConfigError
 from agents.logs import setup_logging
@@ -70,6 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--user", help="who asks (default alice; a question's own user wins)")
     sub.add_parser("doctor", help="check the database, roles, embedder, index and model "
                    "endpoint; exit 1 when something needs fixing")
+    model.add_parser(sub)
     return parser
 
 
@@ -105,6 +107,8 @@ def _run(args: argparse.Namespace, settings: Settings) -> int:
     from agents.store import database
     from agents.store.users import load_directory
 
+    if args.command == "model":
+        return model.run(args, settings)
     if args.command == "doctor":
         from agents.commands.doctor import run_doctor
 
@@ -166,11 +170,22 @@ def _setup(settings: Settings) -> int:
     directory = load_directory(Path(settings.users_file))
     urls = database.resolve_urls(settings)
     prepare_database(settings, urls, directory)
-    print(seed_warehouse(urls.app))
-    from seed_data import build_docs
+    if settings.warehouse_url is not None:
+        # A warehouse of its own: the demo's data is not loaded anywhere.
+        print("SOURCED_WAREHOUSE_URL is set: the demo warehouse is not seeded "
+              "(`sourced model check` checks the semantic model against yours).")
+    else:
+        print(seed_warehouse(urls.app))
+        from seed_data import build_docs
 
-    build_docs.main(["--quiet"])
+        build_docs.main(["--quiet"])
     resources = build_resources(settings, prepare=False)
+    demo_docs = Path(settings.docs_dir) == Settings.model_fields["docs_dir"].default
+    if settings.warehouse_url is not None and demo_docs:
+        print("Documents: the demo's are not indexed with a warehouse of your own "
+              "(set SOURCED_DOCS_DIR, or run `sourced ingest FOLDER`).")
+        resources.close()
+        return EXIT_OK
     try:
         with resources.app_pool.connection() as conn:
             from agents.docs.ingest import ingest_folder
@@ -311,6 +326,10 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
             print(evaluation.format_sql_report(sql_report))
             return EXIT_OK
         results = evaluation.evaluate_sets(resources, args.user)
+        # The sample warehouses (drafted models), each in a database of its own.
+        from agents.commands.evaluation.samples import evaluate_samples
+
+        results += evaluate_samples(settings, args.user)
         print(evaluation.format_sets_report(results))
     finally:
         resources.close()

@@ -2,7 +2,7 @@
 
 Whatever the guard said, the statement runs as a read-only login role (no write privilege, no
 TEMP, row level security for scoped users, its own temp_file_limit and work_mem), inside
-`BEGIN READ ONLY`, with `statement_timeout` and `search_path = warehouse, pg_temp`, and the
+`BEGIN READ ONLY`, with `statement_timeout` and the guard's `search_path` then `pg_temp`, and the
 transaction always ends in ROLLBACK. The text is declared as a cursor through the extended
 protocol: PostgreSQL parses it as one statement, and `DECLARE ... CURSOR FOR` takes a query
 only, so a second statement, COMMIT, BEGIN or SET cannot run even if the guard were wrong. Rows
@@ -22,6 +22,7 @@ import psycopg
 from psycopg_pool import ConnectionPool
 
 from agents.errors import GuardRejected, QueryTimeout, SqlError
+from agents.store.roles import reader_search_path
 from sql_guard import GuardResult
 
 MAX_RESULT_BYTES = 32_000_000
@@ -69,7 +70,7 @@ def run_query(
     started = time.perf_counter()
     try:
         columns, rows = _fetch(checked.sql, pool, statement_timeout_ms, max_rows,
-                               max_result_bytes)
+                               max_result_bytes, reader_search_path(checked.search_path))
     except _ResultTooLarge as exc:
         raise SqlError(
             f"The result is larger than {_megabytes(max_result_bytes)}, so it was not "
@@ -102,7 +103,8 @@ def run_query(
 
 
 def _fetch(
-    text: str, pool: ConnectionPool, timeout_ms: int, max_rows: int, max_bytes: int
+    text: str, pool: ConnectionPool, timeout_ms: int, max_rows: int, max_bytes: int,
+    path: str,
 ) -> tuple[list[str], list[Any]]:
     """Declare `text` as a cursor in a read-only transaction and fetch up to max_rows + 1 rows."""
     deadline = time.monotonic() + timeout_ms / 1000
@@ -111,7 +113,7 @@ def _fetch(
         try:
             with conn.cursor() as setup:
                 setup.execute("BEGIN READ ONLY ISOLATION LEVEL REPEATABLE READ")
-                _limit(setup, timeout_ms, first=True)
+                _limit(setup, timeout_ms, first=True, path=path)
                 # A ServerCursor sends DECLARE with PQsendQueryParams even without
                 # parameters (psycopg's force_extended), so `%` in the text is no placeholder.
                 with conn.cursor(_CURSOR, scrollable=False) as cur:
@@ -124,7 +126,8 @@ def _fetch(
     return columns, rows
 
 
-def _limit(cur: psycopg.Cursor[Any], timeout_ms: int, *, first: bool = False) -> None:
+def _limit(cur: psycopg.Cursor[Any], timeout_ms: int, *, first: bool = False,
+           path: str = "") -> None:
     if not first:
         cur.execute("SELECT set_config('statement_timeout', %s, true)",
                     (str(max(1, timeout_ms)),))
@@ -132,10 +135,10 @@ def _limit(cur: psycopg.Cursor[Any], timeout_ms: int, *, first: bool = False) ->
     # cursor_tuple_fraction = 1: plan for the whole result, as a plain query would be.
     cur.execute(
         "SELECT set_config('statement_timeout', %s, true),"
-        " set_config('search_path', 'warehouse, pg_temp', true),"
+        " set_config('search_path', %s, true),"
         " set_config('TimeZone', 'UTC', true),"
         " set_config('cursor_tuple_fraction', '1', true)",
-        (str(int(timeout_ms)),),
+        (str(int(timeout_ms)), path),
     )
 
 

@@ -17,7 +17,7 @@ import sqlglot
 from sqlglot import exp
 
 from agents.errors import ConfigError
-from agents.store.users import read_yaml
+from agents.sql.model_schema import Location, line_of, validate_model_text
 
 LangWords = dict[str, tuple[str, ...]]
 
@@ -119,6 +119,25 @@ class SemanticModel:
             else:
                 dims[key] = dim
         return replace(self, dimensions=dims)
+
+    def date_range_sql(self) -> str | None:
+        """SELECT min(time), max(time) over the default metric's source (else the first one):
+        the data's date range, read at startup (built with sqlglot from trusted configuration)."""
+        metric = self.metrics.get(self.default_metric or "")
+        source = self.sources.get(metric.source or "") if metric else None
+        source = source or next(iter(self.sources.values()), None)
+        if source is None:
+            return None
+        time = sqlglot.parse_one(source.time, read="postgres")
+        query = sqlglot.parse_one(f"SELECT 1 FROM {source.from_}", read="postgres")
+        base = {t.alias_or_name for t in query.find_all(exp.Table)}
+        # Joins only when the time column is not on the source's own table (an index serves).
+        if {c.table for c in time.find_all(exp.Column)} - base:
+            for join in source.joins:
+                query = query.join(join, dialect="postgres")  # type: ignore[attr-defined]
+        query = query.select(  # type: ignore[attr-defined]
+            exp.func("min", time.copy()), exp.func("max", time.copy()), append=False)
+        return query.sql(dialect="postgres")
 
     def tables(self) -> frozenset[str]:
         """Schema-qualified tables the definitions read."""
@@ -260,13 +279,40 @@ def _check_references(model: SemanticModel, path: Path) -> None:
 
 
 def load_semantic_model(path: Path) -> SemanticModel:
-    """Read and validate the semantic model; ConfigError names the file, line and problem."""
-    data = read_yaml(path)
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping with sources, metrics and dimensions.")
-    for section in ("sources", "metrics", "dimensions"):
-        if not isinstance(data.get(section), dict):
-            raise ConfigError(f"{path}: missing or malformed `{section}:` section.")
+    """Read and validate the semantic model; ConfigError names the file, line and problem.
+
+    The shape is checked by the pydantic models of `agents/sql/model_schema.py` (every problem,
+    each with its line); SQL fragments are then parsed with sqlglot and references resolved."""
+    return load_with_lines(path)[0]
+
+
+def load_with_lines(path: Path) -> tuple[SemanticModel, dict[Location, int]]:
+    """The semantic model and the line of every key of its file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: is not UTF-8 text ({exc.reason}).") from exc
+    _, lines, data = validate_model_text(text, path)
+    try:
+        return _build(data, path), lines
+    except ConfigError as exc:
+        raise ConfigError(_with_line(exc.user_message, lines, path)) from exc
+
+
+def _with_line(message: str, lines: dict[Location, int], path: Path) -> str:
+    """`path: metric revenue.sql ...` -> `path, line N: ...` when the place can be found."""
+    words = message.removeprefix(f"{path}: ").split()
+    if len(words) < 2 or words[0] not in ("metric", "source", "dimension"):
+        return message
+    section = words[0] + "s"
+    parts = words[1].strip("'`").split(".")
+    line = line_of(lines, (section, *[p.strip("'") for p in parts]))
+    return f"{path}, line {line}: " + message.removeprefix(f"{path}: ") if line else message
+
+
+def _build(data: dict[str, Any], path: Path) -> SemanticModel:
     sources = {key: _source(key, raw, path) for key, raw in data["sources"].items()}
     currency = data.get("currency") or {}
     model = SemanticModel(

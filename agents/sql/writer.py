@@ -86,7 +86,7 @@ class SchemaCatalog:
 
 
 def read_tables(conn: psycopg.Connection,
-                schemas: Sequence[str] = ("warehouse",)) -> list[TableInfo]:
+                schemas: Sequence[str]) -> list[TableInfo]:
     """Tables, columns, comments, foreign keys and low-cardinality values, from the catalog."""
     rows = conn.execute(
         """

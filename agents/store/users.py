@@ -1,6 +1,10 @@
 """Users, groups and data scopes from `seed_data/users.yaml`.
 
 Rights come from this file (or the identity provider mapped onto it), never from the chat.
+A data scope is declared generically: under `scopes`, a key (any name) lists the tables it
+filters, each by one of its columns (`table`, `column`) holding the user's value for that key,
+or by a column referencing a parent table of the same scope (`references: schema.table.column`);
+`agents/store/roles.py` turns them into row level security on whatever schema is connected.
 """
 
 from __future__ import annotations
@@ -21,8 +25,14 @@ class User:
     login: str
     name: str
     groups: frozenset[str] = field(default_factory=frozenset)
-    scope_region: str | None = None
+    # (scope key, value) pairs, sorted: the rows this user sees (see `scopes` in users.yaml).
+    scope: tuple[tuple[str, str], ...] = ()
     emails: tuple[str, ...] = ()
+
+    @property
+    def scope_text(self) -> str:
+        """The data scope in words ("region EMEA"), empty when the user sees every row."""
+        return ", ".join(f"{key} {value}" for key, value in self.scope)
 
     @property
     def all_groups(self) -> frozenset[str]:
@@ -31,9 +41,21 @@ class User:
 
 
 @dataclass(frozen=True)
+class ScopeRule:
+    """One table a scope key filters: rows whose `column` holds the user's value, or, with
+    `references` ("schema.table.column"), rows whose parent row there is visible."""
+
+    table: str
+    column: str
+    references: str | None = None
+
+
+@dataclass(frozen=True)
 class Directory:
     users: dict[str, User]
     restricted_tables: dict[str, frozenset[str]]
+    # scope key -> the tables it filters.
+    scopes: dict[str, tuple[ScopeRule, ...]] = field(default_factory=dict)
 
     def get(self, login: str) -> User:
         """The user with this login; BadInput (listing the known ones) when there is none."""
@@ -88,6 +110,7 @@ def load_directory(path: Path) -> Directory:
     data = read_yaml(path)
     if not isinstance(data, dict) or not isinstance(data.get("users"), dict):
         raise ConfigError(f"{path}: expected a mapping with a `users:` section.")
+    scopes = _scopes(data.get("scopes"), path)
     users: dict[str, User] = {}
     for login, entry in data["users"].items():
         if not isinstance(entry, dict):
@@ -98,17 +121,18 @@ def load_directory(path: Path) -> Directory:
         scope = entry.get("scope") or {}
         if not isinstance(scope, dict):
             raise ConfigError(f"{path}: user {login!r}: `scope` must be a mapping.")
-        unknown_scope = set(scope) - {"region"}
+        unknown_scope = set(scope) - set(scopes)
         if unknown_scope:
             raise ConfigError(
-                f"{path}: user {login!r}: unsupported scope keys {sorted(unknown_scope)}."
+                f"{path}: user {login!r}: scope keys {sorted(unknown_scope)} are not declared "
+                f"under `scopes:` (declared: {sorted(scopes) or 'none'})."
             )
         login_key = str(login).lower()
         users[login_key] = User(
             login=login_key,
             name=str(entry.get("name") or login),
             groups=frozenset(groups),
-            scope_region=scope.get("region"),
+            scope=tuple(sorted((str(k), str(v)) for k, v in scope.items() if v is not None)),
             emails=tuple(str(e) for e in entry.get("emails") or ()),
         )
     restricted_raw = data.get("restricted_tables") or {}
@@ -117,4 +141,39 @@ def load_directory(path: Path) -> Directory:
     restricted = {
         str(table).lower(): frozenset(groups or []) for table, groups in restricted_raw.items()
     }
-    return Directory(users=users, restricted_tables=restricted)
+    return Directory(users=users, restricted_tables=restricted, scopes=scopes)
+
+
+def _scopes(raw: Any, path: Path) -> dict[str, tuple[ScopeRule, ...]]:
+    """The `scopes:` section: {key: [{table, column, references?}]}."""
+    if raw is None:
+        return {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: `scopes` must map a scope key to a list of tables.")
+    scopes: dict[str, tuple[ScopeRule, ...]] = {}
+    for key, rules in raw.items():
+        if not isinstance(rules, list):
+            raise ConfigError(f"{path}: scope {key!r} must list {{table, column}} entries.")
+        parsed = []
+        for rule in rules:
+            if not isinstance(rule, dict) or not rule.get("table") or not rule.get("column"):
+                raise ConfigError(f"{path}: scope {key!r}: each entry needs `table` and `column`.")
+            table = str(rule["table"]).lower()
+            references = rule.get("references")
+            if "." not in table or (references and str(references).count(".") != 2):
+                raise ConfigError(
+                    f"{path}: scope {key!r}: `table` is schema.table and `references` is "
+                    "schema.table.column."
+                )
+            parsed.append(ScopeRule(table, str(rule["column"]),
+                                    str(references).lower() if references else None))
+        tables = {r.table for r in parsed}
+        for rule in parsed:
+            parent = rule.references.rsplit(".", 1)[0] if rule.references else None
+            if parent is not None and parent not in tables:
+                # The child's rows follow the parent's visible rows: an unscoped parent would
+                # show them all.
+                raise ConfigError(f"{path}: scope {key!r}: {rule.table} references {parent}, "
+                                  "which this scope does not filter; list it too.")
+        scopes[str(key)] = tuple(parsed)
+    return scopes

@@ -126,7 +126,15 @@ def test_eval_sql_without_a_file_reports_the_three_sets(resources: Any) -> None:
     header = next(ln for ln in lines if ln.startswith("set "))
     assert all(word in header for word in ("correct", "honest", "confidently wrong", "targets"))
     summary = lines[lines.index(header) + 2:]
-    assert [ln.split("  ")[0] for ln in summary] == [s.name for s in EVAL_SETS]
+    # The shipped sets, then each sample warehouse (its model drafted from its catalog).
+    from agents.commands.evaluation.samples import samples
+
+    expected = [s.name for s in EVAL_SETS]
+    for sample in samples():
+        expected.append(f"sample warehouse {sample.name} (drafted model)")
+        if sample.holdout is not None:
+            expected.append(f"sample warehouse {sample.name}, holdout")
+    assert [ln.split("  ")[0] for ln in summary] == expected
     # The conversations: turn accuracy, follow-up turns right and leaks, beside their targets.
     assert any(ln.startswith("  turn accuracy: ") for ln in lines)
     assert any(ln.startswith("  follow-up turns right: ") and "target >= 95%" in ln
@@ -180,6 +188,9 @@ def test_the_three_sets_exit_0_whatever_the_figures_and_1_when_a_question_crashe
     monkeypatch.setattr(evaluation, "evaluate_sets",
                         lambda *a, **k: tuple(evaluation.SetResult(s, report)
                                               for s in evaluation.EVAL_SETS))
+    from agents.commands.evaluation import samples
+
+    monkeypatch.setattr(samples, "evaluate_samples", lambda *a, **k: ())
     # _eval rather than main: main sets up this process's logging, which other tests rely on.
     args = argparse.Namespace(what="sql", questions=None, user=None)
     assert cli._eval(load_settings(), args) == code

@@ -10,7 +10,7 @@ import pytest
 from agents.errors import GuardRejected, QueryTimeout, SqlError
 from agents.sql.executor import run_query
 from agents.store.database import READER_ROLE, with_user
-from sql_guard import GuardResult, check
+from sql_guard import GuardResult, Policy, check
 
 WRITES = [
     "INSERT INTO warehouse.products VALUES (999, 'x', 'Software', 1, 1, '2020-01-01')",
@@ -30,7 +30,7 @@ WRITES = [
 
 def unchecked(statement: str) -> GuardResult:
     """What a guard bug would produce: an 'allowed' verdict on anything."""
-    return GuardResult(allowed=True, sql=statement)
+    return GuardResult(allowed=True, sql=statement, search_path=("warehouse",))
 
 
 def fingerprint(conn: psycopg.Connection) -> tuple:
@@ -188,7 +188,8 @@ def test_temp_table_cannot_shadow_a_warehouse_table(seeded) -> None:
     with one_connection(seeded) as pool:
         with contextlib.suppress(SqlError):
             run_query(unchecked(attack), pool, statement_timeout_ms=2000, max_rows=10)
-        names = run_query(check("SELECT name FROM customers"), pool,
+        names = run_query(check("SELECT name FROM customers", Policy(search_path=("warehouse",))),
+                          pool,
                           statement_timeout_ms=5000, max_rows=1000).rows
     assert names and ("Fake Corp",) not in names
     # The layers under it: the role may not create temporary tables, and pg_temp comes last.

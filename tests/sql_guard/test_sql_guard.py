@@ -30,7 +30,8 @@ WAREHOUSE = frozenset(
         "employees",
     )
 )
-NO_EMPLOYEES = Policy(allowed_tables=WAREHOUSE - {"warehouse.employees"})
+NO_EMPLOYEES = Policy(allowed_tables=WAREHOUSE - {"warehouse.employees"},
+                      search_path=("warehouse",))
 
 # Node classes that must never appear in SQL the guard lets through.
 FORBIDDEN_NODES: tuple[type, ...] = (
@@ -262,7 +263,8 @@ def test_large_values_list_is_wrapped() -> None:
 
 # ------------------------------------------------------------------ tables
 def test_tables_are_reported_qualified() -> None:
-    result = check("SELECT * FROM orders o JOIN warehouse.customers c USING (customer_id)")
+    result = check("SELECT * FROM orders o JOIN warehouse.customers c USING (customer_id)",
+                   Policy(search_path=("warehouse",)))
     assert result.tables == frozenset({"warehouse.orders", "warehouse.customers"})
 
 
@@ -353,7 +355,8 @@ def test_hr_may_read_employees() -> None:
 
 
 def test_others_may_not_read_employees() -> None:
-    policy = policy_for_groups(["sales"], restricted_tables=RESTRICTED, all_tables=WAREHOUSE)
+    policy = policy_for_groups(["sales"], restricted_tables=RESTRICTED, all_tables=WAREHOUSE,
+                               search_path=("warehouse",))
     assert policy.allowed_tables == WAREHOUSE - {"warehouse.employees"}
     result = check("SELECT * FROM employees", policy)
     assert not result.allowed

@@ -13,6 +13,7 @@ not checked, pointing at that other check, rather than repeating its error.
 - `server`: the database server: reachable, version, pgvector, migrations.
 - `readers`: the reader roles: their attributes, read-only in fact (probed), the docs reader.
 - `data`: the configuration files, the warehouse tables, the indexed documents.
+- `warehouse`: the semantic model run as the reader, the data scopes' row level security.
 - `models`: the embedder, the index it built, the chat model endpoint.
 - `report`: the checks in order, run one by one, and the printed report.
 """
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 from agents.commands.doctor.context import (
     CONFIGURATION,
+    DATA_SCOPES,
     DATABASE,
     DOCS_READER,
     DOCUMENTS,
@@ -31,6 +33,7 @@ from agents.commands.doctor.context import (
     PGVECTOR,
     READER_READ_ONLY,
     READER_ROLES,
+    SEMANTIC_MODEL,
     SERVER_VERSION,
     WAREHOUSE_DATA,
     Check,
@@ -48,6 +51,7 @@ __all__ = [
     "CHECKS",
     "CONFIGURATION",
     "DATABASE",
+    "DATA_SCOPES",
     "DOCS_READER",
     "DOCUMENTS",
     "EMBEDDER",
@@ -57,6 +61,7 @@ __all__ = [
     "PGVECTOR",
     "READER_READ_ONLY",
     "READER_ROLES",
+    "SEMANTIC_MODEL",
     "SERVER_VERSION",
     "WAREHOUSE_DATA",
     "Check",

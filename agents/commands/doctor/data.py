@@ -101,8 +101,8 @@ def check_warehouse_data(ctx: Context) -> Check:
         ]))
         fix = ("Point SOURCED_WAREHOUSE_URL at the warehouse the semantic model describes."
                if separate else
-               "Run `sourced seed` for the demo warehouse (or load yours into the `warehouse` "
-               "schema).")
+               "Run `sourced seed` for the demo warehouse (or load yours into the schema "
+               "SOURCED_WAREHOUSE_SCHEMA names).")
         return Check(WAREHOUSE_DATA, False, f"{what}" + (f" ({detail})" if detail else ""), fix)
     if unreadable:
         detail += f"; not readable by the base reader: {', '.join(unreadable)}"

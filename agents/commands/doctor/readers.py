@@ -34,7 +34,7 @@ def _profiles(ctx: Context) -> list[roles.AccessProfile]:
     directory = ctx.need(ctx.directory, "users.yaml cannot be read (see `configuration`)")
     profiles = {roles.access_profile(u, directory.restricted_tables)
                 for u in directory.users.values()}
-    profiles.add(roles.AccessProfile(region=None, extra_tables=frozenset()))
+    profiles.add(roles.AccessProfile())
     return sorted(profiles, key=lambda p: p.role)
 
 
@@ -116,7 +116,7 @@ class _ReaderReport:
     fixes: list[str] | None = None
 
 
-def probe_reader(url: str) -> _ReaderReport:
+def probe_reader(url: str, schemas: tuple[str, ...]) -> _ReaderReport:
     """Log in as a reader: read one warehouse table, then try to write and expect refusals.
 
     The writes run inside one transaction that is always rolled back, each in a savepoint so
@@ -133,14 +133,14 @@ def probe_reader(url: str) -> _ReaderReport:
         # Read before the probe session sets its own statement_timeout.
         findings = _limit_findings(conn, role, dbname)
         _open_probe_session(conn)
-        tables, readable = _warehouse_tables(conn)
+        tables, readable = _warehouse_tables(conn, schemas)
         report.tables, report.readable = len(tables), len(readable)
         if readable:
             schema, table = readable[0]
             conn.execute(sql.SQL("SELECT 1 FROM {} LIMIT 1").format(sql.Identifier(schema, table)))
         findings += _attribute_findings(conn, role)
         with conn.transaction(force_rollback=True):
-            written = _writes_granted(conn, tables, dbname)
+            written = _writes_granted(conn, tables, dbname, schemas)
             app = conn.execute("SELECT to_regnamespace('app') IS NOT NULL "
                                "AND has_schema_privilege('app', 'USAGE')").fetchone()
         findings += _write_findings(role, written)
@@ -202,18 +202,18 @@ def _open_probe_session(conn: psycopg.Connection) -> None:
 
 
 def _warehouse_tables(
-    conn: psycopg.Connection,
+    conn: psycopg.Connection, schemas: tuple[str, ...],
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
     """The warehouse's tables as (schema, name), and those of them the role may SELECT."""
     # By oid: a table name would need USAGE on its schema just to be looked up.
     listed = conn.execute(
         "SELECT n.nspname, c.relname, has_table_privilege(c.oid, 'SELECT') "
+        "AND has_schema_privilege(n.oid, 'USAGE') "
         "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-        "WHERE n.nspname = 'warehouse' AND c.relkind IN ('r', 'p') ORDER BY 1, 2").fetchall()
-    usage = conn.execute("SELECT to_regnamespace('warehouse') IS NOT NULL AND "
-                         "has_schema_privilege('warehouse', 'USAGE')").fetchone() == (True,)
+        "WHERE n.nspname = ANY(%s) AND c.relkind IN ('r', 'p') ORDER BY 1, 2",
+        (list(schemas),)).fetchall()
     tables = [(str(s), str(t)) for s, t, _ in listed]
-    readable = [(str(s), str(t)) for s, t, can in listed if can] if usage else []
+    readable = [(str(s), str(t)) for s, t, can in listed if can]
     return tables, readable
 
 
@@ -227,15 +227,15 @@ def _attribute_findings(conn: psycopg.Connection, role: str) -> list[Finding]:
     return []
 
 
-def _write_probes(tables: list[tuple[str, str]],
-                  dbname: str) -> list[tuple[str, sql.Composed, str]]:
+def _write_probes(tables: list[tuple[str, str]], dbname: str,
+                  schemas: tuple[str, ...]) -> list[tuple[str, sql.Composed, str]]:
     """(target, statement, privilege) of every write tried: a row per table, a table per
     schema, a schema in the database."""
     probes: list[tuple[str, sql.Composed, str]] = [
         (f"{s}.{t}", sql.SQL("INSERT INTO {} DEFAULT VALUES").format(sql.Identifier(s, t)),
          "INSERT") for s, t in tables
     ]
-    for schema in ("warehouse", "public"):
+    for schema in dict.fromkeys((*schemas, "public")):
         probes.append((f"schema {schema}", sql.SQL("CREATE TABLE {} (x int)").format(
             sql.Identifier(schema, PROBE_TABLE)), "CREATE"))
     probes.append((f"database {dbname}", sql.SQL("CREATE SCHEMA {}").format(
@@ -244,13 +244,13 @@ def _write_probes(tables: list[tuple[str, str]],
 
 
 def _writes_granted(conn: psycopg.Connection, tables: list[tuple[str, str]],
-                    dbname: str) -> dict[str, set[str]]:
+                    dbname: str, schemas: tuple[str, ...]) -> dict[str, set[str]]:
     """The privileges the role could write with, by target: tried, then read from the catalog.
 
     Runs in the caller's transaction, which must be rolled back.
     """
     written: dict[str, set[str]] = {}
-    for target, statement, privilege in _write_probes(tables, dbname):
+    for target, statement, privilege in _write_probes(tables, dbname, schemas):
         if _write_allowed(conn, statement):
             written.setdefault(target, set()).add(privilege)
     for target, privileges in conn.execute(_PRIVILEGES_SQL):
@@ -309,7 +309,7 @@ def check_readers_read_only(ctx: Context) -> Check:
     reports = []
     for profile_role, url in sorted(reader_urls.items()):
         try:
-            report = probe_reader(url)
+            report = probe_reader(url, ctx.settings.warehouse_schemas)
         except psycopg.OperationalError as exc:
             problems.append(f"{profile_role} cannot log in: {first_line(exc)}")
             fixes.append(f"Let {profile_role} log in from this host (pg_hba.conf, a password "
@@ -319,7 +319,11 @@ def check_readers_read_only(ctx: Context) -> Check:
         if report.readable == 0:
             problems.append(f"{report.role} can SELECT none of the {report.tables} warehouse "
                             "tables")
-            fixes.append(SETUP_FIX)
+            schemas = ", ".join(ctx.settings.warehouse_schemas)
+            fixes.append(SETUP_FIX if ctx.settings.warehouse_url is None else
+                         f"On the warehouse: GRANT USAGE ON SCHEMA {schemas} and GRANT SELECT ON "
+                         f"ALL TABLES IN SCHEMA {schemas} TO {report.role} (README, Connect "
+                         "your warehouse).")
         problems.extend(report.problems or [])
         fixes.extend(report.fixes or [])
     if problems:

@@ -9,6 +9,7 @@ import psycopg
 
 from agents.commands.doctor.context import (
     CONFIGURATION,
+    DATA_SCOPES,
     DATABASE,
     DOCS_READER,
     DOCUMENTS,
@@ -19,6 +20,7 @@ from agents.commands.doctor.context import (
     PGVECTOR,
     READER_READ_ONLY,
     READER_ROLES,
+    SEMANTIC_MODEL,
     SERVER_VERSION,
     SIGN_IN,
     WAREHOUSE_DATA,
@@ -45,6 +47,7 @@ from agents.commands.doctor.server import (
     check_pgvector,
     check_server_version,
 )
+from agents.commands.doctor.warehouse import check_data_scopes, check_semantic_model
 from agents.config import Settings
 from agents.logs import Redactor
 
@@ -59,6 +62,8 @@ CHECKS: list[tuple[str, Callable[[Context], Check]]] = [
     (READER_READ_ONLY, check_readers_read_only),
     (DOCS_READER, check_docs_reader),
     (WAREHOUSE_DATA, check_warehouse_data),
+    (SEMANTIC_MODEL, check_semantic_model),
+    (DATA_SCOPES, check_data_scopes),
     (DOCUMENTS, check_documents),
     (EMBEDDER, check_embedder),
     (INDEX_MODEL, check_index_model),
