@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import numpy as np
+
 from agents.ask.answer import Source
 from agents.ask.extracts import (
     CitationFilter,
@@ -42,9 +44,16 @@ def documents_answer(turn: Turn) -> DocsPart:
         return DocsPart(not_found_text(turn.lang))
     if turn.model is None:
         return DocsPart(turn.timed("compose", lambda: extractive_answer(
-            turn.question, sources, turn.lang)), tuple(sources))
+            turn.question, sources, turn.lang, embedder, _vector_of(turn))), tuple(sources))
     with keeping(DocsPart("", tuple(sources))):
         return _grounded(turn, turn.model, sources)
+
+
+def _vector_of(turn: Turn) -> np.ndarray | None:
+    """The question's own vector, when the search used it (a follow-up searches with more)."""
+    if turn.search_text and turn.search_text != turn.question:
+        return None
+    return turn.search_vector
 
 
 def _grounded(turn: Turn, model: ChatModel, sources: list[Source]) -> DocsPart:
@@ -66,7 +75,8 @@ def _grounded(turn: Turn, model: ChatModel, sources: list[Source]) -> DocsPart:
         reply = turn.timed("llm_answer", lambda: stream(model, system, user, filtered))
     except ProviderError as exc:
         log.warning("grounded answer unavailable: %s", exc.detail)
-        excerpts = extractive_answer(turn.question, sources, turn.lang)
+        excerpts = extractive_answer(turn.question, sources, turn.lang,
+                                     turn.resources.embedder, _vector_of(turn))
         note = say("ask.excerpts_instead", turn.lang)
         return DocsPart(f"{note}\n\n{excerpts}", tuple(sources), MODEL_DOWN)
     tail = citations.flush()

@@ -157,7 +157,8 @@ def evaluate_real_docs(questions_path: Path, resources: Resources) -> RealEvalRe
                     passages = retrieve_chunks(conn, embedder, question.question, groups, k=k,
                                                lang=lang, query_vector=vector)
                 sources = sources_from(passages)
-                extract = extractive_answer(question.question, sources, lang) if sources else ""
+                extract = extractive_answer(question.question, sources, lang, embedder,
+                                            vector) if sources else ""
                 paths = tuple(p.path for p in passages)
                 rank = next((i for i, p in enumerate(paths, start=1)
                              if question.expected and p.endswith("/" + question.expected)), None)
