@@ -121,6 +121,7 @@ class _Scan:
     """One run over a folder: the index's fingerprints before it, and the paths still there."""
 
     root: Path
+    label: str  # the first part of the folder's stored paths (source_label)
     rules: AccessRules
     groups_override: tuple[str, ...] | None
     known: dict[str, str]  # stored path -> fingerprint, as indexed before this run
@@ -130,7 +131,7 @@ class _Scan:
     def prepare(self, path: Path, relative: str) -> _Pending | None:
         """The file, loaded and split, if it is new or changed; None when it is unchanged
         (counted as such) or cannot be read (skipped with the reason)."""
-        stored_path = f"{self.root.name}/{relative}"
+        stored_path = f"{self.label}/{relative}"
         try:
             # The size limit is checked before the bytes are read for the fingerprint: a
             # multi-gigabyte file must be skipped, not loaded into memory first.
@@ -167,7 +168,7 @@ class _Scan:
         """The indexed documents no longer in the folder."""
         gone = [p for p in self.known if p not in self.seen]
         # A file that exists but failed to load keeps its previous version rather than vanishing.
-        still_present = {f"{self.root.name}/{p}" for p, _ in self.report.skipped}
+        still_present = {f"{self.label}/{p}" for p, _ in self.report.skipped}
         return [p for p in gone if p not in still_present]
 
 
@@ -239,7 +240,8 @@ def ingest_folder(
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('sourced-ingest'))")
         report.rebuilt_for_model = ensure_index_model(conn, embedder)
-    scan = _Scan(root, load_access_rules(root), groups_override,
+        label = source_label(conn, root)
+    scan = _Scan(root, label, load_access_rules(root), groups_override,
                  _indexed(conn, source_root), report)
     files = list(iter_files(root))
     writer = _Writer(conn, source_root, report)
@@ -268,6 +270,28 @@ def ingest_folder(
             conn.execute("DELETE FROM app.documents WHERE path = ANY(%s)", (gone,))
         report.deleted = len(gone)
     return report
+
+
+def source_label(conn: psycopg.Connection, root: Path) -> str:
+    """The folder's label in stored paths: its name, numbered when another folder has it.
+
+    Paths are unique in the index whatever the folders are called: two folders named `docs`
+    from different places are `docs/...` and `docs-2/...`. Kept across runs (app.document_sources).
+    """
+    row = conn.execute("SELECT label FROM app.document_sources WHERE source_root = %s",
+                       (str(root),)).fetchone()
+    if row is not None:
+        return str(row[0])
+    taken = {r[0] for r in conn.execute(
+        "SELECT label FROM app.document_sources UNION "
+        "SELECT split_part(path, '/', 1) FROM app.documents WHERE source_root <> %s",
+        (str(root),))}
+    label, number = root.name, 2
+    while label in taken:
+        label, number = f"{root.name}-{number}", number + 1
+    conn.execute("INSERT INTO app.document_sources (source_root, label) VALUES (%s, %s)",
+                 (str(root), label))
+    return label
 
 
 def _indexed(conn: psycopg.Connection, source_root: str) -> dict[str, str]:

@@ -214,3 +214,23 @@ def test_a_new_dimension_resizes_vectors_and_keeps_the_index_definition(
         assert embedding_index(conn) == before
         assert conn.execute("SELECT count(*) FROM app.chunks WHERE vector_dims(embedding) = 8"
                             ).fetchone()[0] == report.chunks_embedded
+
+
+def test_two_folders_of_the_same_name_both_ingest(resources, fresh_db: str,
+                                                  tmp_path: Path) -> None:
+    """Issue 16: a second folder named like an indexed one failed on documents_path_key."""
+    roots = []
+    for place in ("team-a", "team-b"):
+        root = tmp_path / place / "docs"
+        root.mkdir(parents=True)
+        (root / "remote.md").write_text(f"# Remote\n\n{place} works remotely on Fridays.\n")
+        roots.append(root)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        first = ingest_folder(conn, roots[0], resources.embedder)
+        second = ingest_folder(conn, roots[1], resources.embedder)
+        again = ingest_folder(conn, roots[0], resources.embedder)
+        paths = dict(conn.execute("SELECT path, source_root FROM app.documents"
+                                  " WHERE path LIKE 'docs%'").fetchall())
+    assert (first.added, second.added, again.unchanged) == (1, 1, 1)
+    assert paths == {"docs/remote.md": str(roots[0].resolve()),
+                     "docs-2/remote.md": str(roots[1].resolve())}
