@@ -165,7 +165,7 @@ def evaluate_real_docs(questions_path: Path, resources: Resources) -> RealEvalRe
                 outcomes.append(RealOutcome(question, rank, bool(sources), extract, paths))
         finally:
             with resources.app_pool.connection() as conn, conn.transaction():
-                for table in ("app.documents", "app.document_sources"):
-                    conn.execute(f"DELETE FROM {table} WHERE source_root = %s",  # noqa: S608
-                                 (str(root.resolve()),))
+                where = (str(root.resolve()),)
+                conn.execute("DELETE FROM app.documents WHERE source_root = %s", where)
+                conn.execute("DELETE FROM app.document_sources WHERE source_root = %s", where)
     return RealEvalReport(tuple(outcomes), k)
