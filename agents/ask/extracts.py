@@ -43,7 +43,7 @@ def extractive_answer(question: str, sources: list[Source], lang: str,
     """
     if not sources:
         return not_found_text(lang)
-    picks = pick_sentences(question, [(s.number, s.passage) for s in sources], embedder,
+    picks = pick_sentences(question, [(s.number, s.passage, s.score) for s in sources], embedder,
                            question_vector)
     lines = [say("ask.excerpts_heading", lang)]
     for pick in picks:

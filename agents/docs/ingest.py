@@ -25,6 +25,7 @@ from pgvector.psycopg import register_vector
 
 from agents.docs.access import ACL_FILE, AccessRules, load_access_rules
 from agents.docs.chunking import Chunk, split_document
+from agents.docs.dates import as_timestamp
 from agents.docs.embeddings import Embedder
 from agents.docs.loaders import (
     MAX_FILE_BYTES,
@@ -61,8 +62,14 @@ def iter_files(root: Path) -> Iterator[Path]:
             yield path
 
 
+# Bumped when loading or chunking changes what a file's chunks are: every document's
+# fingerprint changes with it, so the next run re-indexes them once.
+CHUNKING_VERSION = "2"
+
+
 def fingerprint(data: bytes, groups: tuple[str, ...]) -> str:
-    digest = hashlib.sha256(data)
+    digest = hashlib.sha256(f"chunking {CHUNKING_VERSION}\x00".encode())
+    digest.update(data)
     digest.update(("\x00" + ",".join(sorted(groups))).encode())
     return digest.hexdigest()
 
@@ -161,6 +168,8 @@ class _Scan:
             self.report.skipped.append((relative, f"could not be parsed ({type(exc).__name__})"))
             return None
         self.seen.add(stored_path)
+        if document.date is not None:  # the document's own date, not the file's copy time
+            modified = as_timestamp(document.date)
         return _Pending(stored_path, document, chunks, digest, tuple(groups), modified,
                         replaces=previous is not None)
 

@@ -45,21 +45,29 @@ WITH vec AS (
         ORDER BY embedding <=> %(vector)s
         LIMIT %(candidates)s
     ) nearest
-), """ + LEXICAL_CTES + """
-SELECT c.chunk_id, d.title, d.path, c.section, c.page, d.modified_at, c.content, d.uploaded_by,
-       1 - (c.embedding <=> %(vector)s) + %(lexical_weight)s * scored.coverage AS score,
-       1 - (c.embedding <=> %(vector)s) AS similarity,
-       lex.rank AS lexical_rank,
-       vec.rank AS vector_rank,
-       scored.coverage,
-       c.ordinal
-FROM (SELECT chunk_id FROM vec UNION SELECT chunk_id FROM lex) AS hits
-JOIN app.chunks c USING (chunk_id)
-JOIN app.documents d USING (document_id)
-LEFT JOIN vec USING (chunk_id)
-LEFT JOIN lex USING (chunk_id),
-LATERAL (SELECT """ + COVERAGE_SQL + """ AS coverage) scored
-ORDER BY score DESC, c.chunk_id
+), """ + LEXICAL_CTES + """, fused AS (
+    SELECT c.chunk_id, d.title, d.path, c.section, c.page, d.modified_at, c.content,
+           d.uploaded_by,
+           1 - (c.embedding <=> %(vector)s) + %(lexical_weight)s * scored.coverage AS score,
+           1 - (c.embedding <=> %(vector)s) AS similarity,
+           lex.rank AS lexical_rank, vec.rank AS vector_rank, scored.coverage, c.ordinal,
+           c.document_id
+    FROM (SELECT chunk_id FROM vec UNION SELECT chunk_id FROM lex) AS hits
+    JOIN app.chunks c USING (chunk_id)
+    JOIN app.documents d USING (document_id)
+    LEFT JOIN vec USING (chunk_id)
+    LEFT JOIN lex USING (chunk_id),
+    LATERAL (SELECT """ + COVERAGE_SQL + """ AS coverage) scored
+)
+SELECT chunk_id, title, path, section, page, modified_at, content, uploaded_by, score,
+       similarity, lexical_rank, vector_rank, coverage, ordinal
+FROM (SELECT fused.*, row_number() OVER (PARTITION BY document_id
+                                         ORDER BY score DESC, chunk_id) AS nth
+      FROM fused) capped
+-- At most MAX_PER_DOCUMENT passages of a document, its best ones: the user gets several
+-- documents to weigh, not five passages of the same one.
+WHERE nth <= %(per_document)s
+ORDER BY score DESC, chunk_id
 LIMIT %(k)s
 """
 
@@ -150,9 +158,8 @@ def retrieve_chunks(
         "ts_config": ts_config(lang),
         "text": question,
         "lexical_weight": LEXICAL_WEIGHT,
-        # Fetched wider than k, then capped per document: the user gets several documents to
-        # weigh, not five passages of the same one.
-        "k": k * 3,
+        "per_document": MAX_PER_DOCUMENT,
+        "k": k,
     }
     try:
         with conn.transaction():
@@ -175,11 +182,4 @@ def retrieve_chunks(
     # The floor decides whether the index holds an answer at all, not which passages to show:
     # cutting each passage at it lost the right document for 5 of the 76 questions of
     # seed_data/eval/rag_questions.yaml whose best passage had cleared it (hit@5 0.75 -> 0.82).
-    kept: list[Passage] = []
-    per_document: dict[str, int] = {}
-    for passage in passages:
-        if per_document.get(passage.path, 0) < MAX_PER_DOCUMENT:
-            kept.append(passage)
-            per_document[passage.path] = per_document.get(passage.path, 0) + 1
-    kept = kept[:k]
-    return kept if holds_answer(kept) else []
+    return passages if holds_answer(passages) else []
