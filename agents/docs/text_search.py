@@ -75,6 +75,12 @@ COVERAGE_SQL = """
                  / nullif(sum(t.idf) FILTER (WHERE t.stemmed OR t.df > 0), 0), 0)
    FROM terms t)"""
 
+# The share of the question's (stemmed) weight in words that no chunk the user may read holds.
+ABSENT_SQL = """
+SELECT coalesce(sum(t.idf) FILTER (WHERE t.df = 0 AND t.stemmed)
+                / nullif(sum(t.idf) FILTER (WHERE t.stemmed), 0), 0)
+FROM terms t"""
+
 
 def ts_config(lang: str) -> str:
     """The configuration for `lang`; "simple" (no stemming) for a language without one."""
