@@ -20,9 +20,10 @@ from __future__ import annotations
 
 TS_CONFIG: dict[str, str] = {"fr": "french", "en": "english"}
 
-# A lexeme in more than this share of the chunks is too common to find candidates with (it is
-# still counted in a candidate's score): the filter stays selective at 50,000 chunks.
-COMMON_SHARE = 0.2
+# A word's count stops here (it is common past it), and the candidates are the chunks holding
+# one of the question's RARE_WORDS rarest words: the lexical arm stays cheap at 50,000 chunks.
+DF_CAP = 1000
+RARE_WORDS = 3
 
 # CTEs, for the retrieval query: `terms` (the question's lexemes, with their idf) and `lex`
 # (the chunks ranked by the weights of the lexemes they hold). Parameters: ts_config, text,
@@ -40,20 +41,26 @@ stemmed AS (
     FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS lexeme
     WHERE lexeme NOT IN (SELECT lexeme FROM stemmed)
       AND to_tsvector(%(ts_config)s::regconfig, lexeme) <> ''::tsvector
-), population AS (
-    SELECT greatest(count(*), 1) AS n FROM app.chunks WHERE acl_groups && %(groups)s
 ), terms AS (
     SELECT lexeme, stemmed, query, df,
-           ln(1 + (population.n - df + 0.5) / (df + 0.5)) AS idf,
-           df <= population.n * {COMMON_SHARE} AS selective
-    FROM words, population,
+           ln(1 + (population.n - df + 0.5) / (df + 0.5)) AS idf
+    FROM words,
+         -- The chunks the user may read, as the counts: a statistic over all rows would
+         -- let restricted documents weigh on a question's scores.
+         (SELECT greatest(count(*), 1) AS n FROM app.chunks
+           WHERE acl_groups && %(groups)s) population,
          LATERAL (SELECT quote_literal(lexeme)::tsquery AS query) q,
-         LATERAL (SELECT count(*) AS df FROM app.chunks
-                  WHERE acl_groups && %(groups)s AND tsv @@ q.query) f
+         -- Counted among the chunks the user may read, up to DF_CAP: past it a word is common
+         -- and its weight near nothing anyway.
+         LATERAL (SELECT count(*) AS df FROM (
+                      SELECT 1 FROM app.chunks WHERE acl_groups && %(groups)s
+                        AND tsv @@ q.query LIMIT {DF_CAP}) hits) f
     WHERE length(lexeme) > 1
 ), any_word AS (
+    -- Candidates hold one of the question's rarest words: a chunk with none of them does
+    -- not make the lexical arm's first ranks, and common words would make it scan thousands.
     SELECT coalesce(string_agg(quote_literal(lexeme), ' | '), '')::tsquery AS query
-    FROM terms WHERE df > 0 AND selective
+    FROM (SELECT lexeme FROM terms WHERE df > 0 ORDER BY df, lexeme LIMIT {RARE_WORDS}) rare
 ), lex AS (
     SELECT chunk_id, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank, score
     FROM (
