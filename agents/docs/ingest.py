@@ -285,19 +285,22 @@ def source_label(conn: psycopg.Connection, root: Path) -> str:
     """The folder's label in stored paths: its name, numbered when another folder has it.
 
     Paths are unique in the index whatever the folders are called: two folders named `docs`
-    from different places are `docs/...` and `docs-2/...`. Kept across runs (app.document_sources).
+    from different places are `docs/...` and `docs-2/...`. Kept across runs
+    (app.document_sources); a label whose folder has no document left is free again.
     """
     row = conn.execute("SELECT label FROM app.document_sources WHERE source_root = %s",
                        (str(root),)).fetchone()
     if row is not None:
         return str(row[0])
     taken = {r[0] for r in conn.execute(
-        "SELECT label FROM app.document_sources UNION "
-        "SELECT split_part(path, '/', 1) FROM app.documents WHERE source_root <> %s",
-        (str(root),))}
+        "SELECT s.label FROM app.document_sources s WHERE s.source_root <> %(root)s"
+        " AND EXISTS (SELECT 1 FROM app.documents d WHERE d.source_root = s.source_root)"
+        " UNION SELECT split_part(path, '/', 1) FROM app.documents"
+        " WHERE source_root <> %(root)s", {"root": str(root)})}
     label, number = root.name, 2
     while label in taken:
         label, number = f"{root.name}-{number}", number + 1
+    conn.execute("DELETE FROM app.document_sources WHERE label = %s", (label,))
     conn.execute("INSERT INTO app.document_sources (source_root, label) VALUES (%s, %s)",
                  (str(root), label))
     return label

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 import psycopg
@@ -18,7 +19,14 @@ from pgvector.psycopg import register_vector
 from psycopg import sql
 
 from agents.docs.embeddings import Embedder
-from agents.docs.text_search import ABSENT_SQL, COVERAGE_SQL, LEXICAL_CTES, ts_config
+from agents.docs.text_search import (
+    ABSENT_SQL,
+    COVERAGE_SQL,
+    LEXICAL_CTES,
+    question_terms,
+    term_params,
+    ts_config,
+)
 from agents.errors import RetrievalError
 
 CANDIDATES = 40
@@ -159,12 +167,10 @@ def retrieve_chunks(
     _register_vector(conn)
     vector = query_vector if query_vector is not None else embedder.embed([question])[0]
     group_list = sorted(groups)
-    params = {
+    params: dict[str, Any] = {
         "vector": vector,
         "groups": group_list,
         "candidates": max(CANDIDATES, k * 4),
-        "ts_config": ts_config(lang),
-        "text": question,
         "lexical_weight": LEXICAL_WEIGHT,
         "per_document": MAX_PER_DOCUMENT,
         "k": k,
@@ -172,6 +178,7 @@ def retrieve_chunks(
     try:
         with conn.transaction():
             as_docs_reader(conn, groups, *HNSW_SETTINGS)
+            params.update(term_params(question_terms(conn, question, lang, groups)))
             rows = conn.execute(HYBRID_SQL, params).fetchall()
     except psycopg.Error as exc:
         raise RetrievalError(

@@ -181,14 +181,22 @@ def pick_sentences(question: str, passages: Sequence[tuple[int, str, float]],
     best = scores[ranked[0]]
     picks: list[Pick] = []
     shown: set[tuple[int, int]] = set()
-    for i in ranked:
+
+    def pick(i: int) -> None:
         sentence = sentences[i]
-        if len(picks) == MAX_PICKS or scores[i] < best - NEAR_BEST:
-            break
-        if (sentence.source, sentence.index) in shown:
-            continue
         text = _with_neighbour(sentences, sentence)
         shown.update((s.source, s.index) for s in sentences
                      if s.source == sentence.source and s.text in text)
         picks.append(Pick(sentence.source, text, scores[i]))
+
+    for i in ranked:
+        if len(picks) == MAX_PICKS or scores[i] < best - NEAR_BEST:
+            break
+        if (sentences[i].source, sentences[i].index) not in shown:
+            pick(i)
+    # The first source's best sentence too: retrieval ranked that passage first, and across
+    # languages its sentences score lower, one by one, than same-language ones about less.
+    first = [i for i in ranked if sentences[i].source == passages[0][0]]
+    if first and all(p.source != passages[0][0] for p in picks):
+        pick(first[0])
     return picks

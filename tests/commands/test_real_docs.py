@@ -17,9 +17,10 @@ from agents.commands.evaluation import (
 from agents.errors import ConfigError
 from agents.language import detect_language
 
-# Floors below the figures measured when this was written (README, "Real documents"), with one
-# question of slack each: the HNSW graph is rebuilt for each test session.
-SHIPPED_FLOORS = {"hit@5": 0.0, "fact": 0.0, "refused": 0.0}
+# Floors a question or so below the shipped figures measured when this was written (README,
+# "Real documents": hit@5 0.970, fact 0.818, refused 0.500 of 8; before issue 16 0.939, 0.606,
+# 0.375): the HNSW graph is rebuilt for each test session.
+SHIPPED_FLOORS = {"hit@5": 0.93, "fact": 0.75, "refused": 0.5}
 
 
 def test_the_shipped_set_is_the_size_the_issue_asks_for() -> None:

@@ -4,6 +4,7 @@ deleted files disappear, unreadable files are skipped with a reason."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -234,3 +235,13 @@ def test_two_folders_of_the_same_name_both_ingest(resources, fresh_db: str,
     assert (first.added, second.added, again.unchanged) == (1, 1, 1)
     assert paths == {"docs/remote.md": str(roots[0].resolve()),
                      "docs-2/remote.md": str(roots[1].resolve())}
+    # A label whose folder has no document left is free again (a moved data folder).
+    third = tmp_path / "team-c" / "docs"
+    shutil.copytree(roots[0], third)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("DELETE FROM app.documents WHERE source_root = %s",
+                     (str(roots[0].resolve()),))
+        ingest_folder(conn, third, resources.embedder)
+        moved = conn.execute("SELECT source_root FROM app.documents"
+                             " WHERE path = 'docs/remote.md'").fetchone()
+    assert moved == (str(third.resolve()),)
