@@ -24,11 +24,6 @@ def decide_route(turn: Turn, plan: Plan) -> tuple[Route, VerifiedQuery | None]:
         nearest=lambda: resources.route_examples().nearest(turn.vector)))
     if route.route == "refused":
         return route, None
-    if route.route == "sql" and plan.not_understood and turn.model is None and \
-            _documents_define(turn, plan):
-        # "plafond de chiffre d'affaires": a metric word, but the question as a whole is a
-        # document's topic (with a model, the model's route decides such a question).
-        return Route("docs", "the words the data does not define are in the documents"), None
     verified = _verified_match(turn)
     if verified is not None:
         answering: RouteName = "both" if route.route == "both" else "sql"
@@ -37,18 +32,6 @@ def decide_route(turn: Turn, plan: Plan) -> tuple[Route, VerifiedQuery | None]:
         # The model may see what the rules cannot; the rules' refusals always stand.
         return _model_route(turn, turn.model, route), None
     return route, None
-
-
-def _documents_define(turn: Turn, plan: Plan) -> bool:
-    """Whether one passage the user may read holds the words the planner did not understand
-    with (nearly) all the question's."""
-    from agents.docs.access import reading_groups
-    from agents.docs.retrieval import documents_mention
-
-    with turn.resources.app_pool.connection() as conn:
-        return turn.timed("route_docs", lambda: documents_mention(
-            conn, turn.question, " ".join(plan.not_understood), reading_groups(turn.user),
-            turn.lang))
 
 
 def _verified_match(turn: Turn) -> VerifiedQuery | None:

@@ -19,6 +19,7 @@ from agents.ask.extracts import (
 from agents.ask.parts import MODEL_DOWN, DocsPart, keeping
 from agents.ask.turn import Turn
 from agents.docs.access import reading_groups
+from agents.docs.retrieval import MIN_SIMILARITY
 from agents.errors import ProviderError
 from agents.messages import say
 from agents.models.prompts import load_prompt
@@ -27,7 +28,13 @@ from agents.models.providers import ChatModel, stream
 log = logging.getLogger("sourced.ask")
 
 
-def documents_answer(turn: Turn) -> DocsPart:
+# A question shaped like a data question but naming no metric reads the documents first
+# (`strict`): only a passage close in meaning answers it (MIN_SIMILARITY), not one that merely
+# holds its words, else the data branch's honest answer. With the coverage rule, 'What were
+# gross sales before discounts in 2023?' (cosine 0.38, coverage 0.80) got pricing excerpts.
+
+
+def documents_answer(turn: Turn, *, strict: bool = False) -> DocsPart:
     """The retrieved sources and an answer citing them, or the one "nothing found" sentence."""
     resources = turn.resources
     embedder = resources.embedder
@@ -37,6 +44,8 @@ def documents_answer(turn: Turn) -> DocsPart:
             conn, embedder, turn.search_text or turn.question, reading_groups(turn.user),
             k=resources.settings.retrieval_k, lang=turn.lang, query_vector=vector,
         ))
+    if strict and max(((p.similarity or 0) for p in passages), default=0) < MIN_SIMILARITY:
+        passages = []
     sources = sources_from(passages)
     if not sources:
         # The same sentence whether nothing matches or only what this user may not read,

@@ -25,7 +25,6 @@ from agents.docs.text_search import (
     LEXICAL_CTES,
     question_terms,
     term_params,
-    ts_config,
 )
 from agents.errors import RetrievalError
 
@@ -199,38 +198,3 @@ def retrieve_chunks(
     # cutting each passage at it lost the right document for 5 of the 76 questions of
     # seed_data/eval/rag_questions.yaml whose best passage had cleared it (hit@5 0.75 -> 0.82).
     return passages if holds_answer(passages) else []
-
-
-def documents_mention(conn: psycopg.Connection, question: str, words: str,
-                      groups: frozenset[str], lang: str) -> bool:
-    """Whether one passage `groups` may read holds all of `words` and all of the question's
-    words but one (a question word like 'quel' is not a stop word), as the RLS-bound role:
-    words only a restricted document holds count as held by none."""
-    try:
-        with conn.transaction():
-            as_docs_reader(conn, groups)
-            row = conn.execute(DOCUMENTS_MENTION_SQL, {
-                "groups": sorted(groups), "cfg": ts_config(lang), "words": words,
-                "question": question}).fetchone()
-    except psycopg.Error as exc:
-        raise RetrievalError(
-            "The document index cannot be searched right now; try again shortly.",
-            detail=str(exc),
-        ) from exc
-    return bool(row and row[0])
-
-
-DOCUMENTS_MENTION_SQL = """
-WITH asked AS (
-    SELECT array_agg(quote_literal(l)::tsquery) AS lexemes
-    FROM unnest(tsvector_to_array(to_tsvector(%(cfg)s::regconfig, %(question)s))) AS l
-)
-SELECT EXISTS (
-    SELECT 1 FROM app.chunks c, asked
-    WHERE c.acl_groups && %(groups)s
-      AND numnode(plainto_tsquery(%(cfg)s::regconfig, %(words)s)) > 0
-      AND c.tsv @@ plainto_tsquery(%(cfg)s::regconfig, %(words)s)
-      AND (SELECT count(*) FROM unnest(asked.lexemes) AS q WHERE c.tsv @@ q)
-          >= greatest(cardinality(asked.lexemes) - 1, 1)
-)
-"""
