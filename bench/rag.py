@@ -83,8 +83,8 @@ PEER_COLLECTION = "bench_rag"
 
 INGEST_TARGET = 300.0
 REINGEST_TARGET_PCT = 10.0
-P50_TARGET_MS = 20.0
-RECALL_TARGET = 0.95
+P50_TARGET_MS = 15.0
+RECALL_TARGET = 0.98
 
 _STARTED = time.perf_counter()
 
@@ -310,6 +310,9 @@ class SearchFigures:
     outside_acl: int = 0  # results whose groups do not include the asking user's group
     # Ours only: timed retrievals whose vector arm went through the HNSW index.
     hnsw_retrievals: int = 0
+    # Ours only: the vector arm alone, same query, filter and settings (the rest of a
+    # retrieval is the lexical arm, the fusion and the passages' rows).
+    vector_ms: list[float] = field(default_factory=list)
 
     @property
     def recall(self) -> float:
@@ -619,6 +622,9 @@ def measure(db_url: str, config: RagConfig = RagConfig()) -> RagResult:
                 elapsed = (time.perf_counter() - started) * 1000
                 if round_no:  # round 0 warms the caches
                     ours.latencies_ms.append(elapsed)
+                    started = time.perf_counter()
+                    vector_search(conn, vector, query.group, K)
+                    ours.vector_ms.append((time.perf_counter() - started) * 1000)
                 returned.extend((p.chunk_id, query.group) for p in passages)
                 if store is not None and peer is not None:
                     _time_peer(store, peer, vector, query.group, record=bool(round_no))
@@ -802,11 +808,12 @@ def figures(result: RagResult) -> list[Figure]:
         Figure(
             "rag", "ingest throughput (chunks/s)",
             f"{ingest.rate:.0f} (encoder {100 * ingest.embed_share:.0f}% of time)",
-            f">= {INGEST_TARGET:.0f}",
+            f">= {INGEST_TARGET:.0f}, > peer",
             peer_text(
                 f"PGVector {peer_ingest.rate:.0f} (encoder {100 * peer_ingest.embed_share:.0f}%)"
                 if peer_ingest else "", None),
-            ingest.rate >= INGEST_TARGET,
+            ingest.rate >= INGEST_TARGET and (peer_ingest is None
+                                               or ingest.rate > peer_ingest.rate),
         ),
         Figure(
             "rag", "unchanged re-ingest (% of first)",
@@ -827,6 +834,11 @@ def figures(result: RagResult) -> list[Figure]:
                 f"{median(hnsw.latencies_ms):.1f}" if hnsw else None,
             ),
             p50 <= P50_TARGET_MS,
+        ),
+        Figure(
+            "rag", "of which the vector arm alone (p50 ms)",
+            f"{median(ours.vector_ms):.1f}; lexical arm + fusion {p50 - median(ours.vector_ms):.1f}"
+            if ours.vector_ms else "not measured",
         ),
         Figure(
             "rag", f"retrieval p95 (ms, k={K})", f"{p95:.1f}", "",

@@ -6,43 +6,14 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from agents.ask.answer import Source
+from agents.docs.embeddings import Embedder
 from agents.docs.retrieval import Passage
-from agents.language import normalize
+from agents.docs.sentences import pick_sentences
+from agents.language import detect_language
 from agents.messages import say
-
-
-def _sentences(text: str) -> list[str]:
-    flat = re.sub(r"\s+", " ", text).strip()
-    return [s.strip() for s in re.split(r"(?<=[.!?;:])\s+(?=[A-ZÉÀ0-9«\"(-])", flat) if s.strip()]
-
-
-STOPWORDS = frozenset([
-    "the", "a", "an", "of", "to", "in", "on", "for", "and", "or", "is", "are", "was", "were",
-    "what", "which", "how", "do", "does", "did", "our", "we", "you", "about", "with", "by",
-    "from", "at", "as", "it", "this", "that", "be", "le", "la", "les", "un", "une", "des", "du",
-    "de", "d", "l", "et", "ou", "est", "sont", "quel", "quelle", "quels", "quelles", "comment",
-    "pour", "par", "sur", "dans", "au", "aux", "ce", "cette", "qui", "que", "quoi", "nos",
-    "notre", "il", "elle", "on", "y", "en", "a",
-])
-
-
-def best_sentences(passage: str, question: str, limit: int = 2) -> list[str]:
-    """The sentences of a passage sharing the most words with the question (extractive)."""
-    wanted = {w for w in normalize(question).split() if w not in STOPWORDS and len(w) > 2}
-    scored = []
-    for index, sentence in enumerate(_sentences(passage)):
-        words = set(normalize(sentence).split())
-        overlap = len(wanted & words) + 0.5 * sum(
-            1 for w in wanted for x in words if len(w) > 4 and x.startswith(w[:5])
-        )
-        scored.append((overlap, -index, sentence))
-    scored.sort(reverse=True)
-    picked = [s for score, _, s in scored[:limit] if score > 0] or [
-        s for _, _, s in sorted(scored, key=lambda t: -t[1])[:1]
-    ]
-    order = {s: i for i, s in enumerate(_sentences(passage))}
-    return sorted(picked, key=lambda s: order.get(s, 0))
 
 
 def sources_from(passages: list[Passage]) -> list[Source]:
@@ -62,15 +33,24 @@ def sources_from(passages: list[Passage]) -> list[Source]:
     ]
 
 
-def extractive_answer(question: str, sources: list[Source], lang: str) -> str:
-    """Offline document answer: the best sentences of the top passages, each cited [n]."""
+def extractive_answer(question: str, sources: list[Source], lang: str,
+                      embedder: Embedder | None = None,
+                      question_vector: np.ndarray | None = None) -> str:
+    """Offline document answer: the sentences that answer, best first, each cited [n].
+
+    Candidates come from every source (agents.docs.sentences); a sentence in the other language
+    than the question says so.
+    """
     if not sources:
         return not_found_text(lang)
+    picks = pick_sentences(question, [(s.number, s.passage, s.score) for s in sources], embedder,
+                           question_vector)
     lines = [say("ask.excerpts_heading", lang)]
-    for source in sources[:3]:
-        picked = best_sentences(source.passage, question)
-        excerpt = " … ".join(picked)
-        lines.append(f"- {excerpt} [{source.number}]")
+    for pick in picks:
+        source_lang = detect_language(pick.text)
+        note = "" if source_lang == lang else " " + say(
+            "docs.source_language", lang, language=say(f"docs.language_{source_lang}", lang))
+        lines.append(f"- {pick.text} [{pick.source}]{note}")
     return "\n".join(lines)
 
 

@@ -147,7 +147,7 @@ def _answered(turn: Turn, convo: Conversation | None
         if route == "docs" and decided.fallback is not None:
             # Shaped like a data question but naming no metric: the documents when one answers
             # it, else the data branch's honest answer (or the model's SQL).
-            docs = documents_answer(turn)
+            docs = documents_answer(turn, strict=True)
             if docs.sources:
                 parts.append(docs)
                 return reading, route, parts, None

@@ -313,9 +313,16 @@ def _eval(settings: Settings, args: argparse.Namespace) -> int:
     resources = build_resources(settings.model_copy(update={"llm_model": None}))
     try:
         if args.what == "rag":
-            rag_report = evaluation.evaluate_rag(args.questions or evaluation.RAG_QUESTIONS,
-                                                 resources, args.user)
-            print(evaluation.format_rag_report(rag_report))
+            # A file with a top-level `corpus:` key is a real-documents set (its own corpus).
+            if args.questions is None or not evaluation.is_real_questions_file(args.questions):
+                rag_report = evaluation.evaluate_rag(args.questions or evaluation.RAG_QUESTIONS,
+                                                     resources, args.user)
+                print(evaluation.format_rag_report(rag_report))
+            if args.questions is None or evaluation.is_real_questions_file(args.questions):
+                real = evaluation.evaluate_real_docs(args.questions or evaluation.REAL_QUESTIONS,
+                                                     resources)
+                print()
+                print(evaluation.format_real_report(real))
             return EXIT_OK
         if args.questions is not None:
             # A file with a top-level `conversations:` key is asked turn by turn.

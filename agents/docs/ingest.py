@@ -25,6 +25,7 @@ from pgvector.psycopg import register_vector
 
 from agents.docs.access import ACL_FILE, AccessRules, load_access_rules
 from agents.docs.chunking import Chunk, split_document
+from agents.docs.dates import as_timestamp
 from agents.docs.embeddings import Embedder
 from agents.docs.loaders import (
     MAX_FILE_BYTES,
@@ -61,8 +62,14 @@ def iter_files(root: Path) -> Iterator[Path]:
             yield path
 
 
+# Bumped when loading or chunking changes what a file's chunks are: every document's
+# fingerprint changes with it, so the next run re-indexes them once.
+CHUNKING_VERSION = "2"
+
+
 def fingerprint(data: bytes, groups: tuple[str, ...]) -> str:
-    digest = hashlib.sha256(data)
+    digest = hashlib.sha256(f"chunking {CHUNKING_VERSION}\x00".encode())
+    digest.update(data)
     digest.update(("\x00" + ",".join(sorted(groups))).encode())
     return digest.hexdigest()
 
@@ -121,6 +128,7 @@ class _Scan:
     """One run over a folder: the index's fingerprints before it, and the paths still there."""
 
     root: Path
+    label: str  # the first part of the folder's stored paths (source_label)
     rules: AccessRules
     groups_override: tuple[str, ...] | None
     known: dict[str, str]  # stored path -> fingerprint, as indexed before this run
@@ -130,7 +138,7 @@ class _Scan:
     def prepare(self, path: Path, relative: str) -> _Pending | None:
         """The file, loaded and split, if it is new or changed; None when it is unchanged
         (counted as such) or cannot be read (skipped with the reason)."""
-        stored_path = f"{self.root.name}/{relative}"
+        stored_path = f"{self.label}/{relative}"
         try:
             # The size limit is checked before the bytes are read for the fingerprint: a
             # multi-gigabyte file must be skipped, not loaded into memory first.
@@ -160,6 +168,8 @@ class _Scan:
             self.report.skipped.append((relative, f"could not be parsed ({type(exc).__name__})"))
             return None
         self.seen.add(stored_path)
+        if document.date is not None:  # the document's own date, not the file's copy time
+            modified = as_timestamp(document.date)
         return _Pending(stored_path, document, chunks, digest, tuple(groups), modified,
                         replaces=previous is not None)
 
@@ -167,7 +177,7 @@ class _Scan:
         """The indexed documents no longer in the folder."""
         gone = [p for p in self.known if p not in self.seen]
         # A file that exists but failed to load keeps its previous version rather than vanishing.
-        still_present = {f"{self.root.name}/{p}" for p, _ in self.report.skipped}
+        still_present = {f"{self.label}/{p}" for p, _ in self.report.skipped}
         return [p for p in gone if p not in still_present]
 
 
@@ -239,7 +249,8 @@ def ingest_folder(
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('sourced-ingest'))")
         report.rebuilt_for_model = ensure_index_model(conn, embedder)
-    scan = _Scan(root, load_access_rules(root), groups_override,
+        label = source_label(conn, root)
+    scan = _Scan(root, label, load_access_rules(root), groups_override,
                  _indexed(conn, source_root), report)
     files = list(iter_files(root))
     writer = _Writer(conn, source_root, report)
@@ -268,6 +279,31 @@ def ingest_folder(
             conn.execute("DELETE FROM app.documents WHERE path = ANY(%s)", (gone,))
         report.deleted = len(gone)
     return report
+
+
+def source_label(conn: psycopg.Connection, root: Path) -> str:
+    """The folder's label in stored paths: its name, numbered when another folder has it.
+
+    Paths are unique in the index whatever the folders are called: two folders named `docs`
+    from different places are `docs/...` and `docs-2/...`. Kept across runs
+    (app.document_sources); a label whose folder has no document left is free again.
+    """
+    row = conn.execute("SELECT label FROM app.document_sources WHERE source_root = %s",
+                       (str(root),)).fetchone()
+    if row is not None:
+        return str(row[0])
+    taken = {r[0] for r in conn.execute(
+        "SELECT s.label FROM app.document_sources s WHERE s.source_root <> %(root)s"
+        " AND EXISTS (SELECT 1 FROM app.documents d WHERE d.source_root = s.source_root)"
+        " UNION SELECT split_part(path, '/', 1) FROM app.documents"
+        " WHERE source_root <> %(root)s", {"root": str(root)})}
+    label, number = root.name, 2
+    while label in taken:
+        label, number = f"{root.name}-{number}", number + 1
+    conn.execute("DELETE FROM app.document_sources WHERE label = %s", (label,))
+    conn.execute("INSERT INTO app.document_sources (source_root, label) VALUES (%s, %s)",
+                 (str(root), label))
+    return label
 
 
 def _indexed(conn: psycopg.Connection, source_root: str) -> dict[str, str]:

@@ -4,6 +4,7 @@ deleted files disappear, unreadable files are skipped with a reason."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -214,3 +215,33 @@ def test_a_new_dimension_resizes_vectors_and_keeps_the_index_definition(
         assert embedding_index(conn) == before
         assert conn.execute("SELECT count(*) FROM app.chunks WHERE vector_dims(embedding) = 8"
                             ).fetchone()[0] == report.chunks_embedded
+
+
+def test_two_folders_of_the_same_name_both_ingest(resources, fresh_db: str,
+                                                  tmp_path: Path) -> None:
+    """Issue 16: a second folder named like an indexed one failed on documents_path_key."""
+    roots = []
+    for place in ("team-a", "team-b"):
+        root = tmp_path / place / "docs"
+        root.mkdir(parents=True)
+        (root / "remote.md").write_text(f"# Remote\n\n{place} works remotely on Fridays.\n")
+        roots.append(root)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        first = ingest_folder(conn, roots[0], resources.embedder)
+        second = ingest_folder(conn, roots[1], resources.embedder)
+        again = ingest_folder(conn, roots[0], resources.embedder)
+        paths = dict(conn.execute("SELECT path, source_root FROM app.documents"
+                                  " WHERE path LIKE 'docs%'").fetchall())
+    assert (first.added, second.added, again.unchanged) == (1, 1, 1)
+    assert paths == {"docs/remote.md": str(roots[0].resolve()),
+                     "docs-2/remote.md": str(roots[1].resolve())}
+    # A label whose folder has no document left is free again (a moved data folder).
+    third = tmp_path / "team-c" / "docs"
+    shutil.copytree(roots[0], third)
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        conn.execute("DELETE FROM app.documents WHERE source_root = %s",
+                     (str(roots[0].resolve()),))
+        ingest_folder(conn, third, resources.embedder)
+        moved = conn.execute("SELECT source_root FROM app.documents"
+                             " WHERE path = 'docs/remote.md'").fetchone()
+    assert moved == (str(third.resolve()),)

@@ -7,6 +7,8 @@
 - `conversations`: conversations of 2-3 turns, each turn asked with the previous answer as
   context; turn accuracy, follow-up turns right and context leaks.
 - `rag_set`: hit@1, hit@5 and MRR of the expected document, and the leak check.
+- `real_docs`: real documents written by others: hit@1, hit@5, whether the extract shown holds
+  the fact asked for, and refusals of what no document answers (shipped and holdout apart).
 - `report`: what `sourced eval sql` and `sourced eval rag` print.
 """
 
@@ -40,9 +42,17 @@ from agents.commands.evaluation.rag_set import (
     evaluate_rag,
     load_rag_questions,
 )
+from agents.commands.evaluation.real_docs import (
+    REAL_QUESTIONS,
+    RealEvalReport,
+    evaluate_real_docs,
+    is_real_questions_file,
+    load_real_questions,
+)
 from agents.commands.evaluation.report import (
     conversation_lines,
     format_rag_report,
+    format_real_report,
     format_set,
     format_sets_report,
     format_sql_report,
@@ -81,14 +91,15 @@ from agents.commands.evaluation.verdicts import (
 
 __all__ = [
     "CORRECT", "DEFAULT_USER", "ERROR", "EVAL_SETS", "FAILED", "HONEST", "MAX_MAPPINGS", "MISS",
-    "PASS", "RAG_DEPTH", "RAG_QUESTIONS", "REFUSED", "REL_TOL", "SQL_CONVERSATIONS", "SQL_HOLDOUT",
-    "SQL_OUT_OF_MODEL", "SQL_QUESTIONS", "VERDICTS", "WRONG", "Comparison", "Conversation",
-    "EvalSet", "Judgement", "RagEvalReport", "RagOutcome", "RagQuestion", "SetResult",
-    "SqlEvalReport", "SqlOutcome", "SqlQuestion", "ask_turn", "compare_results",
-    "conversation_lines", "evaluate_conversations", "evaluate_conversations_file",
-    "evaluate_questions", "evaluate_rag", "evaluate_sets", "evaluate_sql", "format_rag_report",
-    "format_set", "format_sets_report", "format_sql_report", "is_conversations_file",
-    "is_stated_limit", "judge_answer", "judge_document", "load_conversations",
-    "load_rag_questions", "load_sql_questions", "normalize_value", "run_gold", "takes_follow_up",
-    "values_equal",
+    "PASS", "RAG_DEPTH", "RAG_QUESTIONS", "REAL_QUESTIONS", "REFUSED", "REL_TOL",
+    "SQL_CONVERSATIONS", "SQL_HOLDOUT", "SQL_OUT_OF_MODEL", "SQL_QUESTIONS", "VERDICTS",
+    "WRONG", "Comparison", "Conversation", "EvalSet", "Judgement", "RagEvalReport",
+    "RagOutcome", "RagQuestion", "RealEvalReport", "SetResult", "SqlEvalReport", "SqlOutcome",
+    "SqlQuestion", "ask_turn", "compare_results", "conversation_lines",
+    "evaluate_conversations", "evaluate_conversations_file", "evaluate_questions",
+    "evaluate_rag", "evaluate_real_docs", "evaluate_sets", "evaluate_sql", "format_rag_report",
+    "format_real_report", "format_set", "format_sets_report", "format_sql_report",
+    "is_conversations_file", "is_real_questions_file", "is_stated_limit", "judge_answer",
+    "judge_document", "load_conversations", "load_rag_questions", "load_real_questions",
+    "load_sql_questions", "normalize_value", "run_gold", "takes_follow_up", "values_equal",
 ]

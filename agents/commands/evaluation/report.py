@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from agents.commands.evaluation.rag_set import RagEvalReport
+from agents.commands.evaluation.real_docs import RealEvalReport
 from agents.commands.evaluation.sql_sets import SetResult, SqlEvalReport, SqlOutcome
 from agents.commands.evaluation.verdicts import (
     CORRECT,
@@ -248,4 +249,26 @@ def format_rag_report(report: RagEvalReport) -> str:
         f"Restricted documents the user may not read: {report.hidden} checked,"
         f" {report.leaks} leaked",
     ]
+    return "\n".join(lines)
+
+
+def format_real_report(report: RealEvalReport, *, verbose: bool = True) -> str:
+    """Each question's rank, fact and refusal, then the figures, shipped and holdout apart."""
+    lines: list[str] = []
+    if verbose:
+        rows = []
+        for o in report.outcomes:
+            if o.question.expected is None:
+                status, fact = ("refused" if not o.answered else "ANSWERED"), ""
+            else:
+                status, fact = (str(o.rank) if o.rank else "-"), ("yes" if o.has_fact else "NO")
+            rows.append((status, fact, "holdout" if o.question.holdout else "",
+                         o.question.expected or "(none)", _clip(o.question.question, 60)))
+        lines = [*_table(("rank", "fact", "part", "expected document", "question"), rows), ""]
+    for name, part in (("shipped", report.shipped), ("holdout", report.holdout)):
+        lines.append(
+            f"real documents, {name}: hit@1 {part.hit_at(1):.3f}  hit@{report.k}"
+            f" {part.hit_at(report.k):.3f}  extract contains the fact {part.fact_rate:.3f}"
+            f"  over {len(part.answerable)} questions; unanswerable refused"
+            f" {part.refused_rate:.3f} of {len(part.unanswerable)}")
     return "\n".join(lines)

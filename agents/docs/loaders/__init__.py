@@ -17,6 +17,7 @@ from agents.docs.loaders.html import load_html
 from agents.docs.loaders.markdown import load_markdown
 from agents.docs.loaders.pdf import load_pdf
 from agents.docs.loaders.text import load_text
+from agents.docs.loaders.transcript import load_transcript
 
 __all__ = [
     "LOADERS",
@@ -40,6 +41,8 @@ LOADERS: Mapping[str, Loader] = MappingProxyType({
     ".docx": load_docx,
     ".html": load_html,
     ".htm": load_html,
+    ".srt": load_transcript,
+    ".vtt": load_transcript,
 })
 SUPPORTED: frozenset[str] = frozenset(LOADERS)
 

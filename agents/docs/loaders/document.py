@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 
@@ -17,6 +18,9 @@ class Section:
 class LoadedDocument:
     title: str
     sections: list[Section]
+    # The document's own date (front matter, file properties, a date in its first lines);
+    # None when it has none and the file's modification time stands in.
+    date: date | None = None
 
 
 class UnreadableDocument(Exception):

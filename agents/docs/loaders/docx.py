@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from agents.docs.dates import header_date, metadata_date
 from agents.docs.loaders.document import (
     LoadedDocument,
     Section,
@@ -41,4 +42,8 @@ def load_docx(path: Path) -> LoadedDocument:
         buffer.append(text)
     if buffer:
         sections.append(Section("\n".join(buffer), heading))
-    return LoadedDocument(title or title_from_name(path), sections)
+    properties = document.core_properties
+    day = metadata_date({"modified": properties.modified, "created": properties.created})
+    if day is None and sections:
+        day = header_date(sections[0].text)
+    return LoadedDocument(title or title_from_name(path), sections, day)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import date, datetime
 from pathlib import Path
 
+from agents.docs.dates import header_date
 from agents.docs.loaders.document import (
     LoadedDocument,
     Section,
@@ -47,4 +49,17 @@ def load_pdf(path: Path) -> LoadedDocument:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise UnreadableDocument(f"the PDF cannot be read ({exc})") from exc
-    return LoadedDocument(str(title), sections)
+    return LoadedDocument(str(title), sections, _pdf_date(reader, sections))
+
+
+def _pdf_date(reader: object, sections: list[Section]) -> date | None:
+    """The PDF's modification (else creation) date, else a date on its first page."""
+    meta = getattr(reader, "metadata", None)
+    for name in ("modification_date", "creation_date"):
+        try:
+            value = getattr(meta, name, None) if meta is not None else None
+        except (ValueError, TypeError):  # a malformed date string in the metadata
+            value = None
+        if isinstance(value, datetime):
+            return value.date()
+    return header_date(sections[0].text) if sections else None

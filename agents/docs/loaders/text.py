@@ -5,13 +5,17 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from agents.docs.dates import header_date
 from agents.docs.loaders.document import LoadedDocument, Section, read_text, title_from_name
+from agents.docs.loaders.transcript import is_transcript, transcript_sections
 
 
 def load_text(path: Path) -> LoadedDocument:
     text = read_text(path)
     lines = [line for line in text.splitlines() if line.strip()]
     title = lines[0].strip()[:120] if lines else title_from_name(path)
+    if is_transcript(text):
+        return LoadedDocument(title_from_name(path), transcript_sections(text), header_date(text))
     # Plain text often underlines headings or writes them in capitals: keep those as sections.
     sections: list[Section] = []
     heading: str | None = None
@@ -34,4 +38,4 @@ def load_text(path: Path) -> LoadedDocument:
         buffer.append(line)
     if "".join(buffer).strip():
         sections.append(Section("\n".join(buffer).strip(), heading))
-    return LoadedDocument(title, sections)
+    return LoadedDocument(title, sections, header_date(text))

@@ -1,0 +1,47 @@
+"""Picking the sentences that answer: every passage, tables read with their header, neighbours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agents.docs.sentences import clean_markdown, pick_sentences, split_sentences
+
+TABLE = """Budgets per trip type:
+
+| Type | Budget |
+| --- | ---: |
+| Team | $1,850 |
+| Education | $1,000 |
+"""
+
+
+def test_a_table_row_is_read_with_its_header() -> None:
+    sentences = split_sentences(TABLE)
+    assert "Type: Education · Budget: $1,000" in sentences
+    assert not any("---" in s for s in sentences)
+    picks = pick_sentences("What is the education budget?", [(1, TABLE, 0.0)])
+    assert picks[0].text == "Type: Education · Budget: $1,000"
+
+
+def test_the_answer_may_come_from_any_passage_and_is_first() -> None:
+    passages = [(1, "Our office opens at nine. Lunch is served in the canteen.", 0.4),
+                (2, "Welcome to the handbook.", 0.4),
+                (5, "Itemized receipts must be included for any reimbursement over $25.", 0.3)]
+    picks = pick_sentences("Above which amount do I need an itemized receipt?", passages)
+    assert picks[0].source == 5 and "$25" in picks[0].text
+
+
+def test_a_lead_in_keeps_its_neighbour_and_markdown_is_read_as_text() -> None:
+    passage = ("The refresh timeline for each department is as follows:\n\n"
+               "- Engineering and Product : 2.5yrs\n- All Other Departments: 4yrs\n")
+    picks = pick_sentences("What is the refresh timeline for each department?", [(3, passage, 0.0)])
+    assert picks[0].text.startswith("The refresh timeline") and "2.5yrs" in picks[0].text
+    assert clean_markdown("- **Read** [the guide](https://x.y/z) <br>") == "Read the guide"
+
+
+def test_similarity_decides_across_languages(resources: Any) -> None:
+    passage = ("Les données de paie peuvent être conservées pendant 5 ans. Les coordonnées d'un"
+               " prospect peuvent être conservées 3 ans.")
+    picks = pick_sentences("How long can payroll data be kept?", [(1, passage, 0.0)],
+                           resources.embedder)
+    assert "5 ans" in picks[0].text
