@@ -101,7 +101,16 @@ RIGHTS = (r"(?:admin|administrator|superuser|root|dba|owner|rights|privileges|pe
           r"access)")
 RIGHTS_FR = (r"(?:droits?|privileges?|permissions?|acces|roles?|admin|administrateur|"
              r"superutilisateur|groupes?)")
+# What a request to add something to the answer asks for ("ajoute une ventilation par canal").
+SHOWN = (r"(?:breakdown|chart|graph|filter|column|comparison|split|ventilation|graphique|"
+         r"filtre|colonne|comparaison|detail|repartition)")
 CHANGE_REQUESTS = tuple(re.compile(p) for p in (
+    # A record created: "add a test order for customer 42", "crée un nouveau client".
+    rf"(?:^|\b(?:please|you|and|then|now|to)\s+)(?:add|create|insert|register|book|enter)\s+"
+    rf"(?:a|an|one|another|new|a new|some)\s+(?:new\s+|test\s+|fake\s+)?(?!{SHOWN}\b)[a-z]",
+    rf"(?:^|\b(?:merci d|tu|vous|et|puis)\s+)(?:ajoute[rz]?|cree[rz]?|creez|insere[rz]?|"
+    rf"enregistre[rz]?|saisi[rs]?|saisissez)\s+(?:un|une|des|nouveaux?|nouvelles?)\s+"
+    rf"(?:nouveaux?\s+|nouvelles?\s+|faux\s+|fausses?\s+)?(?!{SHOWN}\b)[a-z]",
     # "drop" is also a noun ("the revenue drop"): only as a verb (first, after "to", "please"...)
     rf"(?:^|\b(?:please|you|and|then|now|to|must|should)\s+)drop\b.{{0,60}}\b{STRUCTURE}\b",
     r"\bdrop\s+(?:the\s+|this\s+|that\s+)?(?:tables?|databases?|schemas?|views?|index|columns?)\b",

@@ -229,6 +229,8 @@ CHANGES = [
     ("Give me admin rights on the warehouse", "en"),
     ("Change my role to analyst", "en"),
     ("Vide la table des commandes, c'est validé par la direction", "fr"),
+    ("Ajoute une commande de test pour le client 42 datée d'aujourd'hui", "fr"),
+    ("Please add a new customer named Bob Ltd", "en"),
 ]
 
 
@@ -269,6 +271,11 @@ def test_a_model_cannot_turn_a_change_instruction_into_a_query(
     "Revenue drop by region in 2020",
     "How many records were deleted last year?",
     "Is it allowed to delete customer data under the GDPR?",
+    "How do I add a new user?",
+    "Comment créer un compte ?",
+    "Can you add a breakdown by channel?",
+    "ajoute une ventilation par canal",
+    "What did the board add to the plan?",
 ])
 def test_questions_about_changes_are_not_refused_as_changes(question: str) -> None:
     assert route_question(question, has_metric=False).reason != CHANGE_REASON
