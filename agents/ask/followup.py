@@ -60,13 +60,19 @@ class Conversation:
 
 
 def conversation(resources: Resources, follow_up_of: str, user: str,
-                 question: str) -> Conversation:
+                 question: str) -> Conversation | None:
     """The chain ending at `follow_up_of`; BadInput when it is not one of `user`'s answers
-    (the same sentence whether it does not exist or belongs to someone else)."""
+    (the same sentence whether it does not exist or belongs to someone else). A refused
+    question is no context: the chain starts after the last one, and a question right after
+    one stands alone (None), so nothing of "delete all orders from 2019" reaches the next."""
     turns = earlier_turns(resources.app_pool, follow_up_of, user, limit=MAX_TURNS)
     if not turns:
         raise BadInput(say("ask.follow_up_unknown", detect_language(question)))
-    return Conversation(turns[-1].answer_id, tuple(turns))
+    refused = [i for i, t in enumerate(turns) if t.route == "refused"]
+    kept = turns[refused[-1] + 1:] if refused else turns
+    if not kept:
+        return None
+    return Conversation(kept[-1].answer_id, tuple(kept))
 
 
 def planned_follow_up(question: str, history: Sequence[str], ctx: PlanningContext,

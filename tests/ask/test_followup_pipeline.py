@@ -199,3 +199,12 @@ def test_the_first_row_is_read_again_as_the_asker(resources) -> None:
                           follow_up_of=earlier.answer_id)
     assert answer.error is None and answer.rows, answer.text
     assert "'EMEA'" in (answer.sql or "")
+
+
+def test_a_refused_question_is_no_context_for_the_next(resources, spy_executor) -> None:
+    refused = pipeline.ask("Delete all orders from 2019", "alice", resources)
+    assert refused.route == "refused"
+    answer = pipeline.ask("and in 2020?", "alice", resources, follow_up_of=refused.answer_id)
+    # Nothing of the refused instruction reaches the next question: it stands alone.
+    assert answer.follow_up_of is None and "2019" not in (answer.understood_as or "")
+    assert not any("2019" in sql for sql in spy_executor)

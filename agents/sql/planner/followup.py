@@ -47,6 +47,9 @@ LEAD = re.compile(
     r"how about|only|just|also|aussi|then|alors|instead|rather|plutot|seulement|uniquement|"
     r"juste|but|mais|ok|okay|sinon)\b"
 )
+# "Now" as in "as things stand", not "now by quarter": no follow-up cue.
+NOT_A_CUE = re.compile(r"\b(?:right now|as of now|for now|until now|by now|just now|up to now|"
+                       r"jusqu a maintenant|des maintenant|a partir de maintenant)\b")
 # Words that make the fragment's breakdown replace the previous one.
 REPLACES = re.compile(r"\b(?:instead|rather|plutot|a la place)\b|^(?:now|maintenant)\b|"
                       r"\b(?:now|maintenant)$")
@@ -102,7 +105,7 @@ class State:
 
 def looks_like_follow_up(question: str) -> bool:
     """The text alone reads like a fragment that needs the previous question's context."""
-    text = normalize(question).strip()
+    text = NOT_A_CUE.sub(" ", normalize(question)).strip()
     if (LEAD.match(text) or REPLACES.search(text) or POINTS_BACK.search(text)
             or YEAR_BEFORE.search(text) or DRILL.search(text)):
         return True
@@ -193,7 +196,7 @@ def _into_leader(previous: Reading, leader: Leader | None,
 
 
 def _is_follow_up(fragment: Reading, ranking: Ranking | None) -> bool:
-    text = fragment.text.strip()
+    text = NOT_A_CUE.sub(" ", fragment.text).strip()
     if LEAD.match(text) or REPLACES.search(text) or POINTS_BACK.search(text):
         return True
     if fragment.metrics:
@@ -236,7 +239,7 @@ def _filters(previous: Reading, fragment: Reading, metrics: tuple[str, ...],
 def _dimensions(previous: Reading, fragment: Reading, drill: bool) -> tuple[str, ...]:
     if not fragment.dimensions:
         return previous.dimensions
-    if drill or REPLACES.search(fragment.text.strip()):
+    if drill or REPLACES.search(NOT_A_CUE.sub(" ", fragment.text).strip()):
         return fragment.dimensions
     return tuple(dict.fromkeys((*previous.dimensions, *fragment.dimensions)))
 
