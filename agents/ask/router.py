@@ -48,7 +48,8 @@ OFF_TOPIC = [
      r"consignes|prompt|previous|precedentes)\b", "an attempt to change my instructions"),
     (r"\b(?:system prompt|jailbreak|developer mode|mode developpeur|you are now|tu es maintenant|"
      r"act as|agis comme|pretend to be|fais semblant)\b", "an attempt to change my instructions"),
-    (r"\b(?:weather|meteo|recipe|recette|horoscope|football score|translate|traduis|traduire)\b",
+    (r"\b(?:weather|meteo|recipe|recette|horoscope|football score|translate|traduis|traduire|"
+     r"quel temps (?:fait|fera|va|a fait)|will it rain|va t il pleuvoir)\b",
      "topics outside the company's data and documents"),
     # Asking for a secret's value, not about a policy: "what is the password of ...", "donne-moi
     # le mot de passe ...". "What is the password policy?" still goes to the documents.
