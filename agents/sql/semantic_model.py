@@ -18,6 +18,7 @@ from sqlglot import exp
 
 from agents.errors import ConfigError
 from agents.sql.model_schema import Location, line_of, validate_model_text
+from agents.store.users import read_config_text
 
 LangWords = dict[str, tuple[str, ...]]
 
@@ -288,13 +289,7 @@ def load_semantic_model(path: Path) -> SemanticModel:
 
 def load_with_lines(path: Path) -> tuple[SemanticModel, dict[Location, int]]:
     """The semantic model and the line of every key of its file."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: is not UTF-8 text ({exc.reason}).") from exc
-    _, lines, data = validate_model_text(text, path)
+    _, lines, data = validate_model_text(read_config_text(path), path)
     try:
         return _build(data, path), lines
     except ConfigError as exc:

@@ -90,14 +90,19 @@ def yaml_error_location(path: Path, exc: yaml.YAMLError) -> str:
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def read_yaml(path: Path) -> Any:
-    """Parse a configuration file; a malformed one raises ConfigError naming file, line, problem."""
+def read_config_text(path: Path) -> str:
+    """A configuration file's text; one that cannot be read raises ConfigError naming why."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(f"{path}: cannot be read ({exc.strerror or exc}).") from exc
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: is not UTF-8 text ({exc.reason}).") from exc
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a configuration file; a malformed one raises ConfigError naming file, line, problem."""
+    text = read_config_text(path)
     try:
         # libyaml's loader when the wheel has it: the semantic model parses ~10x faster.
         return yaml.load(text, Loader=SAFE_LOADER)
