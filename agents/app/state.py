@@ -12,9 +12,11 @@ from __future__ import annotations
 import psycopg
 import streamlit as st
 
+from agents.app.chat import ui_language
 from agents.app.signin import SignInMode, sign_in_mode
 from agents.config import load_settings
 from agents.errors import AssistantError, ConfigError, StoreError
+from agents.language import Lang
 from agents.logs import setup_logging
 from agents.messages import say
 from agents.resources import Resources, build_resources
@@ -56,6 +58,14 @@ LOGIN_WIDGET, LOGIN_KEY = "login", "user_login"
 LANGUAGE_KEY = "ui_language"
 
 
+def page_language() -> Lang:
+    """The language of a page's labels, as the chat chooses it: the sidebar's setting, else the
+    language of the last question asked in the chat, else English."""
+    history = st.session_state.get("history") or []
+    return ui_language(st.session_state.get(LANGUAGE_KEY),
+                       [getattr(getattr(t, "answer", None), "lang", "en") for t in history])
+
+
 def sign_in_mode_or_stop(resources: Resources) -> SignInMode:
     """How people sign in; a sentence and the end of this run when sign-in cannot work."""
     try:
@@ -78,7 +88,7 @@ def signed_in_user(resources: Resources) -> User:
     if (isinstance(login, str) and login in resources.directory.users
             and sign_in_mode_or_stop(resources) == "demo"):
         return resources.directory.users[login]
-    st.warning(say("signin.not_signed_in", "en"))
+    st.warning(say("signin.not_signed_in", page_language()))
     st.stop()
 
 
