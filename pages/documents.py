@@ -103,8 +103,8 @@ if may_see_page(user, "reindex") and left.button(say("documents.reindex", lang),
         st.success(say("pages.reindex_done", lang, summary=documents.report_text(report, lang)))
 
 try:
-    listed = documents.list_documents(resources.app_pool, reading)
-    refreshed = documents.last_indexed(resources.app_pool, reading)
+    listed = documents.list_documents(resources.app_pool, reading, lang)
+    refreshed = documents.last_indexed(resources.app_pool, reading, lang)
 except AssistantError as exc:
     st.error(exc.user_message)
     st.stop()

@@ -42,6 +42,9 @@ try:
     # Sources and comments about documents this user may not read are withheld (see
     # agents/app/monitoring/visibility.py); every count is the same for every viewer.
     board = monitoring.load_dashboard(resources.app_pool, days, bucket=bucket, viewer=user)
+except monitoring.MonitoringError as exc:
+    st.error(exc.text(lang))
+    st.stop()
 except AssistantError as exc:
     st.error(exc.user_message)
     st.stop()

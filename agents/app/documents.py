@@ -104,9 +104,10 @@ class PendingUpload:
     requested: tuple[str, ...]
 
 
-def list_documents(pool: ConnectionPool, groups: frozenset[str]) -> list[DocumentInfo]:
+def list_documents(pool: ConnectionPool, groups: frozenset[str],
+                   lang: str = "en") -> list[DocumentInfo]:
     """Documents visible to `groups`, newest first (RLS as sourced_docs_reader decides)."""
-    with store_errors("The document list cannot be read right now; please try again."), \
+    with store_errors(say("documents.list_unreadable", lang)), \
             pool.connection() as conn, conn.transaction():
         as_docs_reader(conn, groups)
         rows = conn.execute(
@@ -133,13 +134,14 @@ def readable_paths(source: psycopg.Connection | ConnectionPool,
     return frozenset(r[0] for r in rows)
 
 
-def last_indexed(pool: ConnectionPool, groups: frozenset[str]) -> datetime | None:
+def last_indexed(pool: ConnectionPool, groups: frozenset[str],
+                 lang: str = "en") -> datetime | None:
     """When a document `groups` may read was last added or re-indexed (None: none yet).
 
     Read under RLS, so the time a hidden document changed is not revealed. A re-scan that
     found nothing new writes nothing, so this is the last change, not the last scan.
     """
-    with store_errors("The index state cannot be read right now; please try again."), \
+    with store_errors(say("documents.index_unreadable", lang)), \
             pool.connection() as conn, conn.transaction():
         as_docs_reader(conn, groups)
         row = conn.execute("SELECT max(ingested_at) FROM app.documents").fetchone()

@@ -33,19 +33,20 @@ def shared_resources() -> Resources:
         if isinstance(exc, AssistantError):
             raise
         # psycopg's OperationalError and friends: a sentence for the page, the detail for logs.
-        raise StoreError("The database cannot be reached, so Sourced cannot start. Check that "
-                         "it is running (`make demo` starts the embedded one) and try again.",
+        raise StoreError(say("pages.cannot_start", "en"),
                          detail=f"{type(exc).__name__}: {exc}") from exc
 
 
 def resources_or_stop() -> Resources:
     """For pages: the shared resources, or a plain sentence and the end of this run."""
+    lang = page_language()
     try:
         return shared_resources()
     except AssistantError as exc:
-        st.error(exc.user_message)
+        cannot_start = exc.user_message == say("pages.cannot_start", "en")  # raised above
+        st.error(say("pages.cannot_start", lang) if cannot_start else exc.user_message)
     except psycopg.Error:  # a connection error from anywhere the conversion above missed
-        st.error("The app database cannot be reached, so there is nothing to show right now.")
+        st.error(say("pages.app_db_down", lang))
     st.stop()
 
 
