@@ -47,10 +47,11 @@ with st.form("wb_editor", border=False):
     question = st.text_input(say("workbench.question", lang), key="wb_question")
     sql = st.text_area("SQL", key="wb_sql", height=220,
                        placeholder="SELECT … FROM warehouse.orders …")
-    run_col, save_col, _ = st.columns([1, 2, 5])
-    run_clicked = run_col.form_submit_button(say("workbench.run", lang), type="primary",
-                                           key="wb_run")
-    save_clicked = save_col.form_submit_button(say("workbench.save", lang), key="wb_save")
+    # One row sized to the labels: fixed columns cut the longer French one short.
+    with st.container(horizontal=True):
+        run_clicked = st.form_submit_button(say("workbench.run", lang), type="primary",
+                                            key="wb_run")
+        save_clicked = st.form_submit_button(say("workbench.save", lang), key="wb_save")
 
 if run_clicked or save_clicked:
     # What the analyst submitted becomes the page's text, so leaving and coming back keeps it.
