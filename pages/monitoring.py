@@ -64,7 +64,8 @@ st.caption(say("monitoring.window_caption", lang, window=monitoring.window_label
 cards = st.columns(7)
 cards[0].metric(say("monitoring.questions", lang), count(summary.questions),
                 help=say("monitoring.questions_help", lang, users=summary.users))
-cards[1].metric(col("thumbs_rate"), monitoring.share_text(summary.thumbs_up_rate, lang),
+cards[1].metric(say("monitoring.card.thumbs", lang),
+                monitoring.share_text(summary.thumbs_up_rate, lang),
                 delta=say("monitoring.votes", lang, votes=count(summary.votes)),
                 delta_color="off", delta_arrow="off",
                 help=say("monitoring.thumbs_help", lang, votes=count(summary.votes)))
@@ -72,7 +73,7 @@ cards[2].metric(say("monitoring.p50", lang), monitoring.duration_text(summary.p5
                 help=say("monitoring.p50_help", lang))
 cards[3].metric(say("monitoring.p95", lang), monitoring.duration_text(summary.p95_ms, lang),
                 help=say("monitoring.p95_help", lang))
-cards[4].metric(col("guard_blocks"), count(summary.guard_blocks),
+cards[4].metric(say("monitoring.card.blocks", lang), count(summary.guard_blocks),
                 help=say("monitoring.guard_blocks_help", lang))
 cards[5].metric(col("refusals"), count(summary.refusals),
                 help=say("monitoring.refusals_help", lang))

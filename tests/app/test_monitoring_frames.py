@@ -18,7 +18,7 @@ from agents.app.monitoring import (
     thumbs_table,
     window_label,
 )
-from agents.app.monitoring.frames import route_label
+from agents.app.monitoring.frames import route_label, stage_label
 
 
 def test_error_kinds_have_human_labels() -> None:
@@ -48,6 +48,8 @@ def test_error_kinds_routes_and_headers_in_french() -> None:
                                  "Erreur inattendue (un bogue)"]
     assert frame.index.name == "Erreur" and list(frame.columns) == ["Réponses"]
     assert route_label("refused", "fr") == "Refusée" and route_label("new", "fr") == "new"
+    assert stage_label("retrieve", "fr") == "Recherche documentaire"
+    assert stage_label("rerank", "fr") == "rerank"
     thumbs = thumbs_frame([ThumbsPoint(date(2026, 3, 2), up=4, down=1)], lang="fr")
     assert list(thumbs_table(thumbs).columns) == ["Période", "Taux d'avis positifs", "Votes"]
 

@@ -196,7 +196,7 @@ def test_monitoring_in_french(logged_resources: Any, login: str) -> None:
     assert not english_leaks(at), english_leaks(at)
     assert at.title[0].value == "Avis et suivi"
     metrics = {m.label for m in at.metric}
-    assert {"Questions", "Taux d'avis positifs", "Latence p50", "Erreurs"} <= metrics
+    assert {"Questions", "Avis positifs", "Blocages", "Latence p50", "Erreurs"} <= metrics
     frames = [d.value for d in at.dataframe]
     reasons = next(f for f in frames if "Motif" in f.columns)
     french_kinds = {say(f"monitoring.reason.{k}", "fr")

@@ -86,6 +86,12 @@ def route_label(route: str, lang: str) -> str:
     return say(key, lang) if key in catalog() else route
 
 
+def stage_label(stage: str, lang: str) -> str:
+    """A pipeline stage ("retrieve") as a reader says it; a stage added later as it is."""
+    key = f"monitoring.stage.{stage}"
+    return say(key, lang) if key in catalog() else stage
+
+
 def reason_label(kind: str, lang: str) -> str:
     """"guard block", "refusal", "bad input" (the reasons table's kinds) in words."""
     key = f"monitoring.reason.{kind}"
@@ -98,7 +104,8 @@ def latency_frame(stages: Sequence[StageLatency], lang: str = "en") -> pd.DataFr
     return pd.DataFrame(
         {p50: [s.p50_ms for s in stages], p95: [s.p95_ms for s in stages],
          samples: [s.samples for s in stages]},
-        index=pd.Index([s.stage for s in stages], name=column("stage", lang)),
+        index=pd.Index([stage_label(s.stage, lang) for s in stages],
+                       name=column("stage", lang)),
     )
 
 
