@@ -161,7 +161,7 @@ def test_the_workbench_and_its_review_queue_in_french(
 
     at.button(key=f"wb_reject_{review_id}").click().run()
     assert not at.exception
-    assert at.success[0].value == f"Revue n° {review_id} rejetée."
+    assert at.success[0].value == f"Signalement n° {review_id} rejeté."
     assert not english_leaks(at), english_leaks(at)
 
 
