@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from agents.app.chat import LANGUAGE_SETTINGS, ui_language
+from agents.app.chat import LANGUAGE_SETTINGS
 from agents.app.signin import SignInRefused, user_from_claims
 from agents.app.state import (
     LANGUAGE_KEY,
@@ -13,6 +13,7 @@ from agents.app.state import (
     LOGIN_WIDGET,
     SIGNED_IN,
     may_see_page,
+    page_language,
     resources_or_stop,
     sign_in_mode_or_stop,
 )
@@ -27,9 +28,7 @@ resources = resources_or_stop()
 directory = resources.directory
 mode = sign_in_mode_or_stop(resources)
 # The page's labels follow the last question's language unless the user picked one.
-history = st.session_state.get("history") or []
-lang = ui_language(st.session_state.get(LANGUAGE_KEY),
-                   [getattr(getattr(t, "answer", None), "lang", "en") for t in history])
+lang = page_language()
 with st.sidebar:
     st.title("Sourced")
     st.caption(say("app.tagline", lang))

@@ -50,6 +50,7 @@ from agents.docs.ingest import IngestReport, ingest_folder, iter_files
 from agents.docs.loaders import SUPPORTED, UnreadableDocument, load_document
 from agents.docs.retrieval import as_docs_reader
 from agents.errors import BadInput, StoreError, store_errors
+from agents.messages import say
 from agents.store.users import EVERYONE, User, read_yaml
 
 UPLOAD_MAX_MB = 20
@@ -103,9 +104,10 @@ class PendingUpload:
     requested: tuple[str, ...]
 
 
-def list_documents(pool: ConnectionPool, groups: frozenset[str]) -> list[DocumentInfo]:
+def list_documents(pool: ConnectionPool, groups: frozenset[str],
+                   lang: str = "en") -> list[DocumentInfo]:
     """Documents visible to `groups`, newest first (RLS as sourced_docs_reader decides)."""
-    with store_errors("The document list cannot be read right now; please try again."), \
+    with store_errors(say("documents.list_unreadable", lang)), \
             pool.connection() as conn, conn.transaction():
         as_docs_reader(conn, groups)
         rows = conn.execute(
@@ -132,13 +134,14 @@ def readable_paths(source: psycopg.Connection | ConnectionPool,
     return frozenset(r[0] for r in rows)
 
 
-def last_indexed(pool: ConnectionPool, groups: frozenset[str]) -> datetime | None:
+def last_indexed(pool: ConnectionPool, groups: frozenset[str],
+                 lang: str = "en") -> datetime | None:
     """When a document `groups` may read was last added or re-indexed (None: none yet).
 
     Read under RLS, so the time a hidden document changed is not revealed. A re-scan that
     found nothing new writes nothing, so this is the last change, not the last scan.
     """
-    with store_errors("The index state cannot be read right now; please try again."), \
+    with store_errors(say("documents.index_unreadable", lang)), \
             pool.connection() as conn, conn.transaction():
         as_docs_reader(conn, groups)
         row = conn.execute("SELECT max(ingested_at) FROM app.documents").fetchone()
@@ -160,11 +163,30 @@ def is_curator(user: User) -> bool:
     return CURATOR_GROUP in user.groups
 
 
-def groups_label(document: DocumentInfo) -> str:
+def groups_label(document: DocumentInfo, lang: str = "en") -> str:
     """The Groups column: an unpublished upload says so instead of naming its private group."""
     if document.private:
-        return "only you, until a curator publishes it"
+        return say("documents.private_groups", lang)
     return ", ".join(document.groups)
+
+
+def report_text(report: IngestReport, lang: str) -> str:
+    """A re-index's counts as a sentence in `lang` (the CLI keeps IngestReport.summary)."""
+    return say("documents.reindex_counts", lang, added=report.added, updated=report.updated,
+               deleted=report.deleted, unchanged=report.unchanged,
+               skipped=len(report.skipped), chunks=report.chunks_embedded)
+
+
+def documents_frame(listed: list[DocumentInfo], lang: str = "en") -> list[dict[str, object]]:
+    """The document table's rows, headed in `lang`."""
+    col = {name: say(f"documents.col.{name}", lang) for name in (
+        "title", "path", "groups", "uploaded_by", "modified", "indexed", "chunks", "language")}
+    return [{col["title"]: d.title, col["path"]: d.path, col["groups"]: groups_label(d, lang),
+             col["uploaded_by"]: d.uploaded_by or "",
+             col["modified"]: d.modified_at.date().isoformat(),
+             col["indexed"]: d.ingested_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+             if d.ingested_at else "",
+             col["chunks"]: d.chunks, col["language"]: d.language} for d in listed]
 
 
 def sanitize_filename(filename: str) -> str:
@@ -188,14 +210,13 @@ def sanitize_filename(filename: str) -> str:
     return f"{stem}.{suffix}" if suffix else stem
 
 
-def _check_groups(user: User, groups: Iterable[str]) -> tuple[str, ...]:
+def _check_groups(user: User, groups: Iterable[str], lang: str = "en") -> tuple[str, ...]:
     chosen = tuple(sorted({g.strip() for g in groups if g and g.strip()}))
     if not chosen:
-        raise BadInput("Choose at least one group that may read the file.")
+        raise BadInput(say("documents.no_group", lang))
     outside = sorted(set(chosen) - user.all_groups)
     if outside:
-        raise BadInput("You can only share a file with groups you belong to; you are not in: "
-                       + ", ".join(outside) + ".")
+        raise BadInput(say("documents.not_your_groups", lang, groups=", ".join(outside)))
     return chosen
 
 
@@ -244,7 +265,7 @@ def _check_readable(path: Path, name: str) -> None:
 
 
 def save_upload(settings: Settings, user: User, filename: str, data: bytes,
-                groups: Iterable[str]) -> Path:
+                groups: Iterable[str], lang: str = "en") -> Path:
     """Check and store one uploaded file for `user`, readable by `groups`; return its path.
 
     Refused with BadInput: an unsupported type, an empty file or one over UPLOAD_MAX_MB, groups
@@ -252,21 +273,22 @@ def save_upload(settings: Settings, user: User, filename: str, data: bytes,
     same uploader is replaced. Nothing is indexed here (see add_upload). Unless the uploader is
     a curator, the file is readable by the uploader alone, `groups` waiting for a curator.
     """
-    chosen = _check_groups(user, groups)
+    chosen = _check_groups(user, groups, lang)
     name = sanitize_filename(filename)
     suffix = Path(name).suffix.lower()
     if suffix not in SUPPORTED:
-        raise BadInput(f"Files of type {suffix or '(no extension)'} cannot be indexed. "
-                       f"Supported types: {', '.join(UPLOAD_TYPES)}.")
+        raise BadInput(say("documents.bad_type", lang,
+                           suffix=suffix or say("documents.no_extension", lang),
+                           types=", ".join(UPLOAD_TYPES)))
     if not data:
-        raise BadInput("The file is empty.")
+        raise BadInput(say("documents.empty_file", lang))
     if len(data) > UPLOAD_MAX_BYTES:
-        raise BadInput(f"The file is larger than the {UPLOAD_MAX_MB} MB upload limit.")
+        raise BadInput(say("documents.too_large", lang, mb=UPLOAD_MAX_MB))
     folder = upload_dir(settings, user)
     target = (folder / name).resolve()
     # Belt and braces: the sanitised name cannot leave the folder, and this says so loudly.
     if target.parent != folder.resolve():
-        raise BadInput("That file name is not allowed.")
+        raise BadInput(say("documents.bad_name", lang))
     try:
         folder.mkdir(parents=True, exist_ok=True)
         # Written under a hidden name first (ingestion skips dot-files), read back with the
@@ -310,9 +332,11 @@ def stamp_uploader(pool: ConnectionPool, folder: Path) -> None:
 
 
 def add_upload(pool: ConnectionPool, settings: Settings, embedder: Embedder, user: User,
-               filename: str, data: bytes, groups: Iterable[str]) -> UploadResult:
-    """Save an upload (see save_upload) and index it at once with its groups."""
-    path = save_upload(settings, user, filename, data, groups)
+               filename: str, data: bytes, groups: Iterable[str],
+               lang: str = "en") -> UploadResult:
+    """Save an upload (see save_upload) and index it at once with its groups; refusals are
+    worded in `lang`."""
+    path = save_upload(settings, user, filename, data, groups, lang)
     report = ingest_uploads(pool, settings, embedder, user)
     skipped = dict(report.skipped)
     if path.name in skipped:  # save_upload loaded it already, so only a bug gets here

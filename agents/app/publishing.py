@@ -24,15 +24,17 @@ from agents.config import Settings
 from agents.docs.embeddings import Embedder
 from agents.docs.ingest import IngestReport, ingest_folder
 from agents.errors import BadInput, StoreError, store_errors
+from agents.messages import say
 from agents.store.users import User
 
-NOT_A_CURATOR = "Only members of the curator group can publish uploads."
+NOT_A_CURATOR = say("documents.not_a_curator", "en")
 
 
-def pending_uploads(settings: Settings, curator: User) -> list[PendingUpload]:
+def pending_uploads(settings: Settings, curator: User,
+                    lang: str = "en") -> list[PendingUpload]:
     """Every upload waiting for publication, oldest folder name first (curators only)."""
     if not is_curator(curator):
-        raise BadInput(NOT_A_CURATOR)
+        raise BadInput(say("documents.not_a_curator", lang))
     root = uploads_root(settings)
     if not root.is_dir():
         return []
@@ -52,22 +54,21 @@ def pending_uploads(settings: Settings, curator: User) -> list[PendingUpload]:
 
 
 def publish_upload(pool: ConnectionPool, settings: Settings, embedder: Embedder, curator: User,
-                   folder_name: str, name: str) -> IngestReport:
+                   folder_name: str, name: str, lang: str = "en") -> IngestReport:
     """Give one pending upload the groups its uploader asked for, and re-index its folder."""
     if not is_curator(curator):
-        raise BadInput(NOT_A_CURATOR)
-    pending = {(p.folder, p.name): p for p in pending_uploads(settings, curator)}
+        raise BadInput(say("documents.not_a_curator", lang))
+    pending = {(p.folder, p.name): p for p in pending_uploads(settings, curator, lang)}
     upload = pending.get((folder_name, name))
     if upload is None:
-        raise BadInput(f"{name} is not waiting for publication any more.")
+        raise BadInput(say("documents.no_longer_pending", lang, name=name))
     folder = uploads_root(settings) / upload.folder
     try:
         write_acl_rule(folder, upload.name, upload.requested)
     except OSError as exc:
-        raise StoreError("The upload could not be published; please try again.",
+        raise StoreError(say("documents.publish_failed", lang),
                          detail=str(exc)) from exc
-    with store_errors("The upload was published but could not be indexed; re-index to "
-                      "finish."), pool.connection() as conn:
+    with store_errors(say("documents.publish_unindexed", lang)), pool.connection() as conn:
         report = ingest_folder(conn, folder, embedder)
     stamp_uploader(pool, folder)
     return report

@@ -12,9 +12,11 @@ from __future__ import annotations
 import psycopg
 import streamlit as st
 
+from agents.app.chat import ui_language
 from agents.app.signin import SignInMode, sign_in_mode
 from agents.config import load_settings
 from agents.errors import AssistantError, ConfigError, StoreError
+from agents.language import Lang
 from agents.logs import setup_logging
 from agents.messages import say
 from agents.resources import Resources, build_resources
@@ -31,19 +33,20 @@ def shared_resources() -> Resources:
         if isinstance(exc, AssistantError):
             raise
         # psycopg's OperationalError and friends: a sentence for the page, the detail for logs.
-        raise StoreError("The database cannot be reached, so Sourced cannot start. Check that "
-                         "it is running (`make demo` starts the embedded one) and try again.",
+        raise StoreError(say("pages.cannot_start", "en"),
                          detail=f"{type(exc).__name__}: {exc}") from exc
 
 
 def resources_or_stop() -> Resources:
     """For pages: the shared resources, or a plain sentence and the end of this run."""
+    lang = page_language()
     try:
         return shared_resources()
     except AssistantError as exc:
-        st.error(exc.user_message)
+        cannot_start = exc.user_message == say("pages.cannot_start", "en")  # raised above
+        st.error(say("pages.cannot_start", lang) if cannot_start else exc.user_message)
     except psycopg.Error:  # a connection error from anywhere the conversion above missed
-        st.error("The app database cannot be reached, so there is nothing to show right now.")
+        st.error(say("pages.app_db_down", lang))
     st.stop()
 
 
@@ -54,6 +57,14 @@ SIGNED_IN = "signed_in_user"
 LOGIN_WIDGET, LOGIN_KEY = "login", "user_login"
 # The sidebar's language setting ("auto", "en", "fr"), read by every page.
 LANGUAGE_KEY = "ui_language"
+
+
+def page_language() -> Lang:
+    """The language of a page's labels, as the chat chooses it: the sidebar's setting, else the
+    language of the last question asked in the chat, else English."""
+    history = st.session_state.get("history") or []
+    return ui_language(st.session_state.get(LANGUAGE_KEY),
+                       [getattr(getattr(t, "answer", None), "lang", "en") for t in history])
 
 
 def sign_in_mode_or_stop(resources: Resources) -> SignInMode:
@@ -78,7 +89,7 @@ def signed_in_user(resources: Resources) -> User:
     if (isinstance(login, str) and login in resources.directory.users
             and sign_in_mode_or_stop(resources) == "demo"):
         return resources.directory.users[login]
-    st.warning(say("signin.not_signed_in", "en"))
+    st.warning(say("signin.not_signed_in", page_language()))
     st.stop()
 
 

@@ -25,6 +25,7 @@ from agents.ask.answer import Chart
 from agents.ask.charts import altair_chart, chart_for
 from agents.ask.formats import format_value
 from agents.errors import BadInput, QueryTimeout, SqlError, store_errors
+from agents.messages import say
 from agents.resources import Resources
 from agents.sql.executor import run_query
 from agents.sql.verified import (
@@ -48,8 +49,7 @@ MAX_SQL_CHARS = 20_000
 # planner did not write (agents/ask/data.py, _time_columns).
 TIME_NAMES = frozenset({"month", "day", "week", "quarter", "year", "date", "mois", "annee",
                         "period", "order_month", "order_date"})
-NOT_AN_ANALYST = ("The SQL workbench is for members of the analyst group. Ask your questions in "
-                  "the chat; an analyst can review an answer you think is wrong.")
+NOT_AN_ANALYST = say("workbench.not_an_analyst", "en")
 
 
 @dataclass(frozen=True)
@@ -75,24 +75,26 @@ class WorkbenchRun:
         return self.elapsed_ms is not None
 
 
-def require_analyst(user: User) -> None:
+def require_analyst(user: User, lang: str = "en") -> None:
     if not is_analyst(user):
-        raise BadInput(NOT_AN_ANALYST)
+        raise BadInput(say("workbench.not_an_analyst", lang))
 
 
-def run_analyst_sql(sql: str, user: User, resources: Resources) -> WorkbenchRun:
-    """Guard-check `sql` with the user's policy and, if allowed, run it as their reader role."""
-    require_analyst(user)
+def run_analyst_sql(sql: str, user: User, resources: Resources,
+                    lang: str = "en") -> WorkbenchRun:
+    """Guard-check `sql` with the user's policy and, if allowed, run it as their reader role.
+    The workbench's own sentences are in `lang` (the guard's reason stays as it says it)."""
+    require_analyst(user, lang)
     text = (sql or "").strip()
     if not text:
-        raise BadInput("Write a SQL query first.")
+        raise BadInput(say("workbench.empty_sql", lang))
     if len(text) > MAX_SQL_CHARS:
-        raise BadInput(f"This SQL is longer than the {MAX_SQL_CHARS:,} characters the "
-                       "workbench accepts.")
+        raise BadInput(say("workbench.too_long", lang,
+                           chars=format_value(MAX_SQL_CHARS, None, lang)))
     verdict = check(text, resources.policy_for(user))
     if not verdict.allowed:
         return WorkbenchRun(text, verdict,
-                            error=f"Blocked by the SQL guard: {verdict.reason}. Nothing was run.")
+                            error=say("workbench.blocked", lang, reason=verdict.reason))
     settings = resources.settings
     try:
         result = run_query(verdict, resources.reader_pool(user),
@@ -112,6 +114,18 @@ def run_analyst_sql(sql: str, user: User, resources: Resources) -> WorkbenchRun:
         elapsed_ms=result.elapsed_ms,
         chart=chart_for(result.columns, result.rows, time_columns, {}),
     )
+
+
+def rows_line(run: WorkbenchRun, lang: str) -> str:
+    """"1,204 rows in 35 ms.", with the cap when the result was cut off, in `lang`."""
+    rows = format_value(len(run.rows), None, lang)
+    if run.elapsed_ms is None:
+        return say("workbench.rows", lang, rows=rows)
+    ms = format_value(round(run.elapsed_ms), None, lang)
+    if run.truncated and run.row_cap:
+        return say("workbench.rows_cut", lang, rows=rows, ms=ms,
+                   cap=format_value(run.row_cap, None, lang))
+    return say("workbench.rows_timed", lang, rows=rows, ms=ms)
 
 
 def result_frame(run: WorkbenchRun) -> pd.DataFrame:
@@ -136,28 +150,33 @@ def number_formats(run: WorkbenchRun) -> dict[str, str]:
             if pd.api.types.is_numeric_dtype(kind) and not pd.api.types.is_bool_dtype(kind)}
 
 
-def schema_tables(resources: Resources, user: User) -> list[TableInfo]:
+def schema_tables(resources: Resources, user: User, lang: str = "en") -> list[TableInfo]:
     """The warehouse tables `user` may query, with their columns and comments (the same
     catalog the SQL writer reads); a table the user may not query is not listed at all."""
-    require_analyst(user)
+    require_analyst(user, lang)
     policy = resources.policy_for(user).allowed_tables
     allowed = resources.warehouse_tables if policy is None else policy
     names = {t.lower() for t in allowed}
-    with store_errors("The warehouse schema cannot be read right now; please try again."):
+    with store_errors(say("workbench.schema_unreadable", lang)):
         tables = resources.schema_catalog().tables
     return [t for t in tables if t.name.lower() in names]
 
 
-def columns_frame(table: TableInfo) -> pd.DataFrame:
-    return pd.DataFrame([{"Column": c.name, "Type": c.type, "Comment": c.comment or ""}
-                         for c in table.columns], columns=["Column", "Type", "Comment"])
+def _headers(lang: str, *names: str) -> list[str]:
+    return [say(f"workbench.col.{name}", lang) for name in names]
 
 
-def run_chart(run: WorkbenchRun) -> alt.Chart | None:
+def columns_frame(table: TableInfo, lang: str = "en") -> pd.DataFrame:
+    headers = _headers(lang, "column", "type", "comment")
+    return pd.DataFrame([(c.name, c.type, c.comment or "") for c in table.columns],
+                        columns=headers)
+
+
+def run_chart(run: WorkbenchRun, lang: str = "en") -> alt.Chart | None:
     """The result's chart, drawn as the chat draws one (ordinal years, table order, a legend
     for a second dimension); numbers keep their plain format, the SQL says nothing more."""
-    shown = [[format_value(v, None, "en") for v in row] for row in run.rows]
-    return altair_chart(run.chart, run.columns, run.rows, {}, shown, {}, "en")
+    shown = [[format_value(v, None, lang) for v in row] for row in run.rows]
+    return altair_chart(run.chart, run.columns, run.rows, {}, shown, {}, lang)
 
 
 # ---------------------------------------------------------------- verified queries and reviews
@@ -170,13 +189,13 @@ def save_query(resources: Resources, user: User, question: str, sql: str) -> Ver
                          resources.policy_for(user))
 
 
-def review_queue(resources: Resources, user: User) -> list[Review]:
+def review_queue(resources: Resources, user: User, lang: str = "en") -> list[Review]:
     """The pending reviews as `user` may see them (see the module doc)."""
-    require_analyst(user)
+    require_analyst(user, lang)
     reviews = pending_reviews(resources.app_pool)
     if not any(r.documents for r in reviews):
         return reviews
-    with store_errors("The review queue cannot be read right now; please try again."):
+    with store_errors(say("workbench.queue_unreadable", lang)):
         readable = readable_paths(resources.app_pool, reading_groups(user))
     return [replace(r, proposed_by="", comment=None, documents=())
             if hides_a_document(r.documents, readable) else r for r in reviews]
@@ -199,9 +218,9 @@ def reject(resources: Resources, user: User, review_id: int, note: str | None) -
     reject_review(resources.app_pool, review_id, user, (note or "").strip() or None)
 
 
-def verified_frame(queries: list[VerifiedQuery]) -> pd.DataFrame:
+def verified_frame(queries: list[VerifiedQuery], lang: str = "en") -> pd.DataFrame:
     return pd.DataFrame(
-        [{"Question": q.question, "SQL": q.sql, "Verified by": q.created_by,
-          "Saved": q.created_at.strftime("%Y-%m-%d %H:%M")} for q in queries],
-        columns=["Question", "SQL", "Verified by", "Saved"],
+        [(q.question, q.sql, q.created_by, q.created_at.strftime("%Y-%m-%d %H:%M"))
+         for q in queries],
+        columns=_headers(lang, "question", "sql", "verified_by", "saved"),
     )

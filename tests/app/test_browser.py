@@ -345,3 +345,31 @@ def test_open_in_workbench_keeps_the_analyst_signed_in(
         expect(page.locator("textarea").first).to_have_value(re.compile(r"SELECT\s*\n"))
         page.screenshot(path=str(ARTIFACTS / "browser_workbench.png"), full_page=True)
     assert not errors, f"errors in the page's console: {errors}"
+
+
+def test_the_workbench_in_french(chromium: Path, streamlit_server: StreamlitServer) -> None:
+    """A French question opened in the workbench: the page follows the question's language,
+    and a run shows its French caption and formatted table."""
+    from playwright.sync_api import expect
+
+    with _browser_page(chromium, streamlit_server, "workbench_fr", DESKTOP) as (page, errors):
+        _sign_in_as(page, "Chloé Dubois (chloe)", "analyst")
+        messages = page.locator('[data-testid="stChatMessage"]')
+        sql = messages.last.locator('[data-testid="stExpander"]').filter(has_text="SQL")
+        _ask(page, FRENCH_BREAKDOWN, sql)
+        sql.first.click()
+        sql.first.get_by_role("button", name="Ouvrir dans l'atelier SQL").click()
+        expect(page.get_by_role("heading", name="Atelier SQL")).to_be_visible(timeout=RENDER_MS)
+        page.get_by_role("button", name="Exécuter").click()
+        expect(page.get_by_text(re.compile(r"^\d+ lignes en .* ms\.$"))).to_be_visible(
+            timeout=ANSWER_MS)
+        # The SQL and its question stay in the editor after the run.
+        expect(page.locator("textarea").first).to_have_value(re.compile(r"SELECT\s*\n"))
+        expect(page.get_by_role("textbox").first).to_have_value(FRENCH_BREAKDOWN)
+        main = page.locator('[data-testid="stMain"]')
+        expect(main).to_contain_text("Tables que vous pouvez interroger")
+        expect(main).to_contain_text("Réponses à revoir")
+        for english in ("Review queue", "Verified queries", "Save as verified query"):
+            expect(main).not_to_contain_text(english)
+        page.screenshot(path=str(ARTIFACTS / "browser_workbench_fr.png"), full_page=True)
+    assert not errors, f"errors in the page's console: {errors}"

@@ -33,6 +33,7 @@ from agents.app.monitoring.figures import (
 from agents.app.monitoring.visibility import visible_to
 from agents.errors import AssistantError
 from agents.logs import Redactor
+from agents.messages import say
 from agents.store.users import User
 
 DEFAULT_TIMEOUT_MS = 10_000
@@ -40,7 +41,16 @@ ConnOrPool = psycopg.Connection | ConnectionPool
 
 
 class MonitoringError(AssistantError):
-    """The monitoring figures could not be read (database down, schema missing, too slow)."""
+    """The monitoring figures could not be read (database down, schema missing, too slow).
+
+    `key` names why ("slow", "no_log", "down"): the page says it in its own language."""
+
+    def __init__(self, key: str, detail: str | None = None) -> None:
+        super().__init__(say(f"monitoring.failure.{key}", "en"), detail=detail)
+        self.key = key
+
+    def text(self, lang: str) -> str:
+        return say(f"monitoring.failure.{self.key}", lang)
 
 
 def _within(column: str) -> str:
@@ -83,15 +93,11 @@ def _reading(source: ConnOrPool, timeout_ms: int) -> Iterator[psycopg.Connection
                 _limit(source, timeout_ms)
                 yield source
     except psycopg.errors.QueryCanceled as exc:
-        raise MonitoringError("The monitoring figures took too long to compute; try a shorter "
-                              "window.", detail=str(exc)) from exc
+        raise MonitoringError("slow", detail=str(exc)) from exc
     except psycopg.errors.UndefinedTable as exc:
-        raise MonitoringError("The query log does not exist in this database yet; start the app "
-                              "once (or run `sourced setup`) to create it.",
-                              detail=str(exc)) from exc
+        raise MonitoringError("no_log", detail=str(exc)) from exc
     except psycopg.Error as exc:
-        raise MonitoringError("The monitoring figures cannot be read right now: the app "
-                              "database did not answer.", detail=str(exc)) from exc
+        raise MonitoringError("down", detail=str(exc)) from exc
 
 
 def _limit(conn: psycopg.Connection, timeout_ms: int) -> None:
