@@ -27,4 +27,4 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy agents sql_guard
+	$(VENV)/bin/mypy agents sql_guard app.py pages

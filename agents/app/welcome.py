@@ -27,8 +27,12 @@ class Welcome:
     collections: tuple[str, ...]  # the top folders of the documents the user may read
 
 
-def queryable_metrics(model: SemanticModel, allowed_tables: frozenset[str]) -> list[Metric]:
-    """The metrics whose source table the user's policy allows (ratios: both parts allowed)."""
+def queryable_metrics(model: SemanticModel,
+                      allowed_tables: frozenset[str] | None) -> list[Metric]:
+    """The metrics whose source table the user's policy allows (ratios: both parts allowed);
+    a policy with no table list (None) allows every table."""
+    if allowed_tables is None:
+        return list(model.metrics.values())
     allowed = {t.lower() for t in allowed_tables}
 
     def ok(metric: Metric, depth: int = 0) -> bool:
@@ -59,7 +63,7 @@ def _first(dimensions: Sequence[Dimension], metric: Metric, *, grain: str | None
     return None
 
 
-def example_questions(model: SemanticModel, allowed_tables: frozenset[str],
+def example_questions(model: SemanticModel, allowed_tables: frozenset[str] | None,
                       documents: Sequence[DocumentInfo], lang: str) -> tuple[str, ...]:
     """A breakdown, a trend and a ranking of the first metrics the user may query, and a
     question about each of the newest documents they may read."""
@@ -99,7 +103,7 @@ def collections(documents: Sequence[DocumentInfo]) -> tuple[str, ...]:
     return tuple(sorted(counts, key=lambda k: (-counts[k], k)))
 
 
-def welcome(model: SemanticModel, allowed_tables: frozenset[str],
+def welcome(model: SemanticModel, allowed_tables: frozenset[str] | None,
             documents: Sequence[DocumentInfo], lang: str) -> Welcome:
     metrics = queryable_metrics(model, allowed_tables)
     return Welcome(example_questions(model, allowed_tables, documents, lang),
