@@ -17,7 +17,7 @@ from __future__ import annotations
 import html
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -156,6 +156,45 @@ def word_weights(question: str, sentences: Sequence[str]) -> dict[str, float]:
 
 def asks_quantity(question: str) -> bool:
     return bool(set(normalize(question).split()) & QUANTITY_WORDS)
+
+
+# A question asking for an amount, a duration or a frequency ('How much...', 'Quel est le
+# montant...', 'What is the ... rate?'), and what states one: a figure, a number word or a
+# frequency ('quarterly', 'chaque année').
+_ASKS_AMOUNT = re.compile(
+    r"\b(how (many|much|long|often)|combien|rate|amount|budget|price|cost|limit|montant|taux|"
+    r"plafond|tarif|prix|cout|duree|delai|frequen\w*)\b")
+_STATES_AMOUNT = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|twelve|half|un|une|deux|trois|"
+    r"quatre|cinq|six|sept|huit|neuf|dix|douze|demi\w*|every|each|daily|weekly|monthly|"
+    r"quarterly|yearly|annual\w*|chaque|quotidien\w*|hebdomadaire\w*|mensuel\w*|"
+    r"trimestriel\w*|annuel\w*)\b")
+# The words that ask for the amount are not what it is about.
+_ASKING = frozenset(w[:5] for w in QUANTITY_WORDS)
+
+
+def states_amount(question: str, passages: Sequence[str],
+                  rarity: Mapping[str, float]) -> bool:
+    """False when `question` asks for an amount and none of the passages' sentences holding its
+    most telling word states one: 'What is the dental insurance reimbursement rate?' over pages
+    that name dental insurance only in a list of benefits. Any other question is True.
+
+    The most telling word is the question's content word rarest among the documents the user
+    may read (`rarity`: idf by content word, agents.docs.retrieval.Passage.rarity), of those
+    some document holds; when no sentence retrieved holds it (another language) nothing is said.
+    """
+    if not _ASKS_AMOUNT.search(normalize(question)):
+        return True
+    # A stem may be shorter than the five letters kept ('paying' -> 'pay'): a prefix matches.
+    idf = {w: max((v for k, v in rarity.items() if w.startswith(k) or k.startswith(w)),
+                  default=None) for w in content_words(question) - _ASKING}
+    telling = sorted((w for w, v in idf.items() if v is not None),
+                     key=lambda w: (-(idf[w] or 0.0), w))
+    if not telling:
+        return True
+    holding = [text for passage in passages for text in split_sentences(passage)
+               if telling[0] in content_words(text)]
+    return not holding or any(_STATES_AMOUNT.search(normalize(text)) for text in holding)
 
 
 def _with_neighbour(sentences: list[Sentence], best: Sentence) -> str:
