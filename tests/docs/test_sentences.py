@@ -59,3 +59,10 @@ STATES_AMOUNT_CASES = Path(__file__).with_name("states_amount_cases.yaml")
 def test_an_amount_question_needs_a_sentence_stating_one(case: dict[str, Any]) -> None:
     assert states_amount(case["question"], case["passages"],
                          {str(k): float(v) for k, v in case["rarity"].items()}) is case["states"]
+
+
+def test_the_words_asking_for_an_amount_are_not_what_it_is_about() -> None:
+    passages = [(1, "It can take a while to settle, as long as receipts are missing.", 0.4),
+                (2, "Expect a 7-10 day turn around on receiving reimbursements.", 0.3)]
+    picks = pick_sentences("How long does it take to get reimbursed?", passages)
+    assert picks[0].source == 2 and "7-10 day" in picks[0].text
