@@ -204,8 +204,9 @@ def states_amount(question: str, passages: Sequence[str],
                      key=lambda w: (-(idf[w] or 0.0), w))
     if not telling:
         return True
-    holding = [text for passage in passages for text in split_sentences(passage)
-               if telling[0] in content_words(text)]
+    # Only the passages holding the word are split (retrieval pays for this check).
+    holding = [text for passage in passages if telling[0] in normalize(passage)
+               for text in split_sentences(passage) if telling[0] in content_words(text)]
     return not holding or any(_STATES_AMOUNT.search(normalize(_DATE.sub(" ", text)))
                               for text in holding)
 
