@@ -19,12 +19,14 @@ from pgvector.psycopg import register_vector
 from psycopg import sql
 
 from agents.docs.embeddings import Embedder
+from agents.docs.sentences import states_amount
 from agents.docs.text_search import (
     ABSENT_SQL,
     COVERAGE_SQL,
     LEXICAL_CTES,
     question_terms,
     term_params,
+    word_rarity,
 )
 from agents.errors import RetrievalError
 
@@ -135,6 +137,9 @@ class Passage:
     ordinal: int = 0
     # The share of the question's weight in words no chunk the user may read holds.
     absent: float = 0.0
+    # The question's words some chunk the user may read holds, with their idf (the same for
+    # every passage of a retrieval; text_search.word_rarity).
+    rarity: tuple[tuple[str, float], ...] = ()
 
     @property
     def text_match(self) -> bool:
@@ -177,24 +182,30 @@ def retrieve_chunks(
     try:
         with conn.transaction():
             as_docs_reader(conn, groups, *HNSW_SETTINGS)
-            params.update(term_params(question_terms(conn, question, lang, groups)))
+            terms = question_terms(conn, question, lang, groups)
+            params.update(term_params(terms))
             rows = conn.execute(HYBRID_SQL, params).fetchall()
     except psycopg.Error as exc:
         raise RetrievalError(
             "The document index cannot be searched right now; try again shortly.",
             detail=str(exc),
         ) from exc
+    rarity = word_rarity(terms)
     passages = [
         Passage(
             chunk_id=r[0], title=r[1], path=r[2], section=r[3], page=r[4], modified_at=r[5],
             content=r[6], uploaded_by=r[7], score=float(r[8]),
             similarity=None if r[9] is None else float(r[9]), lexical_rank=r[10],
             vector_rank=r[11], coverage=float(r[12] or 0), ordinal=int(r[13]),
-            absent=float(r[14] or 0),
+            absent=float(r[14] or 0), rarity=rarity,
         )
         for r in rows
     ]
     # The floor decides whether the index holds an answer at all, not which passages to show:
     # cutting each passage at it lost the right document for 5 of the 76 questions of
     # seed_data/eval/rag_questions.yaml whose best passage had cleared it (hit@5 0.75 -> 0.82).
-    return passages if holds_answer(passages) else []
+    # An amount asked for that no sentence about its subject states is not answered either.
+    if not holds_answer(passages) or not states_amount(
+            question, [p.content for p in passages], dict(rarity)):
+        return []
+    return passages

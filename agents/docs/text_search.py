@@ -30,6 +30,8 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from agents.language import normalize
+
 TS_CONFIG: dict[str, str] = {"fr": "french", "en": "english"}
 
 # A word in more than this share of the readable chunks is common: it still scores, but finds
@@ -92,6 +94,17 @@ def question_terms(conn: psycopg.Connection, text: str, lang: str,
              math.log(1 + (population - df + 0.5) / (df + 0.5)), population)
         for (lexeme, stemmed, quoted), df in zip(words, row[1:], strict=True)
     ]
+
+
+def word_rarity(terms: list[Term]) -> tuple[tuple[str, float], ...]:
+    """The question's words some readable chunk holds, each cut to five letters as
+    agents.docs.sentences.content_words cuts them, with its idf (the highest of its lexemes)."""
+    rarity: dict[str, float] = {}
+    for term in terms:
+        if term.df > 0:
+            for word in normalize(term.lexeme).split():
+                rarity[word[:5]] = max(rarity.get(word[:5], 0.0), term.idf)
+    return tuple(sorted(rarity.items()))
 
 
 def term_params(terms: list[Term]) -> dict[str, Any]:

@@ -130,3 +130,23 @@ def test_questions_no_document_covers_mostly_get_nothing(resources) -> None:
             if passages:
                 answered.append(question)
     assert len(answered) <= 5, answered
+
+
+def test_a_restricted_document_lends_no_word_to_the_amount_check(resources) -> None:
+    """states_amount looks for the question's rarest word among what the user may read: for a
+    user outside the board's groups, the memo's names count as absent, as in a missing one."""
+    from agents.docs.retrieval import as_docs_reader
+    from agents.docs.text_search import question_terms, word_rarity
+
+    question = "How much are we paying to acquire Nordlys Data?"
+    seen = {}
+    for login in ("emma", "alice"):
+        groups = resources.directory.get(login).all_groups
+        with resources.app_pool.connection() as conn, conn.transaction():
+            as_docs_reader(conn, groups)
+            seen[login] = dict(word_rarity(question_terms(conn, question, "en", groups)))
+    def of_the_name(rarity: dict[str, float]) -> list[str]:
+        return [word for word in rarity if "nordlys".startswith(word)]
+
+    assert of_the_name(seen["emma"]) == []
+    assert of_the_name(seen["alice"])

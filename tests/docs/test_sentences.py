@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from agents.docs.sentences import clean_markdown, pick_sentences, split_sentences
+import pytest
+import yaml
+
+from agents.docs.sentences import clean_markdown, pick_sentences, split_sentences, states_amount
 
 TABLE = """Budgets per trip type:
 
@@ -45,3 +49,20 @@ def test_similarity_decides_across_languages(resources: Any) -> None:
     picks = pick_sentences("How long can payroll data be kept?", [(1, passage, 0.0)],
                            resources.embedder)
     assert "5 ans" in picks[0].text
+
+
+STATES_AMOUNT_CASES = Path(__file__).with_name("states_amount_cases.yaml")
+
+
+@pytest.mark.parametrize("case", yaml.safe_load(STATES_AMOUNT_CASES.read_text(encoding="utf-8")),
+                         ids=lambda case: case["question"][:40])
+def test_an_amount_question_needs_a_sentence_stating_one(case: dict[str, Any]) -> None:
+    assert states_amount(case["question"], case["passages"],
+                         {str(k): float(v) for k, v in case["rarity"].items()}) is case["states"]
+
+
+def test_the_words_asking_for_an_amount_are_not_what_it_is_about() -> None:
+    passages = [(1, "It can take a while to settle, as long as receipts are missing.", 0.4),
+                (2, "Expect a 7-10 day turn around on receiving reimbursements.", 0.3)]
+    picks = pick_sentences("How long does it take to get reimbursed?", passages)
+    assert picks[0].source == 2 and "7-10 day" in picks[0].text
