@@ -11,6 +11,7 @@ import psycopg
 from streamlit.testing.v1 import AppTest
 
 from agents.messages import catalog
+from tests.app.test_page_labels import shown_texts
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 FRENCH_BREAKDOWN = "Chiffre d'affaires par région en 2023"
@@ -30,22 +31,6 @@ def _say(at: AppTest, question: str) -> AppTest:
     return at
 
 
-def _texts(at: AppTest) -> list[str]:
-    """Every label and text the page shows, sidebar included."""
-    texts: list[str] = []
-    for kind in ("markdown", "caption", "button", "expander", "toggle", "subheader", "title",
-                 "info", "selectbox", "text_area", "metric", "download_button", "popover"):
-        for element in at.get(kind):
-            proto = element.proto
-            for name in ("body", "label", "help", "placeholder"):
-                value = getattr(proto, name, "")
-                if isinstance(value, str) and value:
-                    texts.append(value)
-            texts.extend(getattr(proto, "options", []) or [])
-    texts.extend(c.proto.placeholder for c in at.chat_input)
-    return texts
-
-
 def _english_only() -> set[str]:
     """The app's English labels that differ from their French text (no placeholders)."""
     return {t["en"] for k, t in catalog().items()
@@ -58,7 +43,7 @@ def test_a_french_chat_shows_no_english_label(resources: Any) -> None:
     _say(at, FRENCH_BREAKDOWN)
     _say(at, "et en 2022 ?")
     english = _english_only()
-    shown = _texts(at)
+    shown = shown_texts(at)
     leaks = sorted({e for e in english for t in shown if e in t})
     assert not leaks, leaks
     assert any("Définition utilisée" in t for t in shown)

@@ -6,12 +6,10 @@ keys, their placeholders' fixed text and the tables' column headers)."""
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -19,6 +17,7 @@ from agents.app import state as app_state
 from agents.messages import catalog, say
 from agents.sql.verified import propose_correction
 from seed_data.demo_log import seed_demo_log
+from tests.app.test_workbench import _logged_answer
 
 PAGES = Path(__file__).resolve().parents[2] / "pages"
 # The catalog sections the pages read (the chat's own are checked by test_chat_labels.py).
@@ -48,6 +47,7 @@ def shown_texts(at: AppTest) -> list[str]:
     for frame in at.dataframe:
         texts.extend(str(c) for c in frame.value.columns)
         texts.extend(str(n) for n in frame.value.index.names if n)
+    texts.extend(c.proto.placeholder for c in at.chat_input)
     return texts
 
 
@@ -119,14 +119,6 @@ def test_documents_in_french(local_resources: Any) -> None:
     assert not at.exception
     assert at.success[0].value.startswith("Index actualisé :")
     assert not english_leaks(at), english_leaks(at)
-
-
-def _logged_answer(url: str, question: str, sql: str) -> str:
-    answer_id = str(uuid.uuid4())
-    with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("INSERT INTO app.query_log (answer_id, user_name, question, route, mode, sql)"
-                     " VALUES (%s, 'bruno', %s, 'sql', 'test', %s)", (answer_id, question, sql))
-    return answer_id
 
 
 def test_the_workbench_and_its_review_queue_in_french(
