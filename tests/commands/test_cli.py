@@ -178,3 +178,19 @@ def test_db_url_masks_the_password_unless_asked(settings_env, monkeypatch) -> No
     assert "s3cret-Pa55" not in masked.stdout and "password=***" in masked.stdout
     shown = sourced("db", "url", "--show-password")
     assert shown.returncode == 0 and "s3cret-Pa55" in shown.stdout
+
+
+def test_a_reader_that_goes_away_is_no_error(resources, app_conn: psycopg.Connection) -> None:
+    # `sourced ask ... | head -1`: the pipe closes before the answer is written.
+    process = subprocess.Popen(
+        [sys.executable, "-m", "agents.commands.cli", "ask", "Revenue by country in 2019"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=os.environ.copy())
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 0, stderr
+    assert stderr == ""
+    # The answer was logged all the same.
+    logged = app_conn.execute("SELECT count(*) FROM app.query_log WHERE question = %s",
+                              ("Revenue by country in 2019",)).fetchone()
+    assert logged is not None and logged[0] >= 1
