@@ -313,6 +313,7 @@ def _is_route(name: str) -> TypeGuard[RouteName]:
 def _is_document_question(text: str) -> bool:
     return bool(re.search(
         r"\b(?:policy|politique|say|says|dit|report says|rapport dit|according|procedure|rule|"
+        r"selon (?:le|la|les|l|notre|nos)|d apres (?:le|la|les|l|notre|nos)|"
         r"regle|who approves|qui approuve|approval|approbation|allowed|autorise|how do i|"
         r"comment faire|sla|contract|contrat|playbook|memo)\b", text))
 

@@ -9,6 +9,7 @@ chunk.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -147,6 +148,28 @@ class Passage:
 
 
 
+YEAR = re.compile(r"(?<![0-9])(?:19|20)[0-9]{2}(?![0-9])")
+
+
+def of_the_years_asked(question: str, passages: list[Passage]) -> list[Passage]:
+    """The passages that may be about the period the question names: a passage whose document
+    names years of its own (in its title, path or section: "Annual Report 2022"), none of them
+    within the question's, is about another period and is left out; a passage naming no year
+    (a policy) stays. "Which region grew fastest between 2023 and 2024?" is not answered by the
+    2022 report's "APAC was the fastest-growing region"."""
+    asked = [int(y) for y in YEAR.findall(question)]
+    if not asked:
+        return passages
+    first, last = min(asked), max(asked)
+
+    def other_period(passage: Passage) -> bool:
+        named = [int(y) for y in YEAR.findall(
+            f"{passage.title} {passage.path} {passage.section or ''}")]
+        return bool(named) and not any(first <= y <= last for y in named)
+
+    return [p for p in passages if not other_period(p)]
+
+
 def holds_answer(passages: list[Passage]) -> bool:
     """Whether the passages say the index holds an answer: the vector arm's similarity, the
     lexical arm's coverage, and the question's words the index lacks."""
@@ -208,4 +231,4 @@ def retrieve_chunks(
     if not holds_answer(passages) or not states_amount(
             question, [p.content for p in passages], dict(rarity)):
         return []
-    return passages
+    return of_the_years_asked(question, passages)

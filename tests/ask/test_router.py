@@ -154,3 +154,11 @@ def test_a_count_of_how_things_stand_now_is_a_data_question(question: str) -> No
 def test_a_policy_question_with_a_now_word_still_goes_to_the_documents() -> None:
     route = route_question("What is the current remote work policy?", has_metric=False)
     assert route.route == "docs"
+
+
+@pytest.mark.parametrize("question", [
+    "Quel a été le chiffre d'affaires de la zone APAC en 2022 selon le rapport annuel ?",
+    "D'après le rapport annuel, quelle a été la marge brute en 2023 ?",
+])
+def test_a_metric_asked_of_a_document_goes_to_the_documents(question: str) -> None:
+    assert route_question(question, has_metric=True).route in ("docs", "both")

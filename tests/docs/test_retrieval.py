@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import UTC
+from typing import Any
+
 import psycopg
+import pytest
 
 from agents.ask.pipeline import ask
 
@@ -150,3 +154,32 @@ def test_a_restricted_document_lends_no_word_to_the_amount_check(resources) -> N
 
     assert of_the_name(seen["emma"]) == []
     assert of_the_name(seen["alice"])
+
+
+def _passage(title: str, path: str, section: str | None = None) -> Any:
+    from datetime import datetime
+
+    from agents.docs.retrieval import Passage
+
+    return Passage(chunk_id=1, title=title, path=path, section=section, page=None,
+                   modified_at=datetime(2025, 1, 1, tzinfo=UTC), content="…",
+                   score=0.5, similarity=0.5)
+
+
+@pytest.mark.parametrize(("question", "kept"), [
+    # another year's report is about another period; a policy naming no year stays
+    ("Which region grew fastest between 2023 and 2024?", ["Annual Report 2024", "Leave policy"]),
+    ("How much did France grow in 2018?", ["Annual Report 2018", "Leave policy"]),
+    ("Combien de jours de RTT en 2025 ?", ["Leave policy"]),
+    # no year asked: every passage stays
+    ("Which region grew fastest?", ["Annual Report 2022", "Annual Report 2024",
+                                    "Annual Report 2018", "Leave policy"]),
+])
+def test_passages_of_another_period_are_left_out(question: str, kept: list[str]) -> None:
+    from agents.docs.retrieval import of_the_years_asked
+
+    passages = [_passage("Annual Report 2022", "reports/annual_report_2022.txt"),
+                _passage("Annual Report 2024", "reports/annual_report_2024.docx"),
+                _passage("Annual Report 2018", "reports/annual_report_2018.md"),
+                _passage("Leave policy", "hr/conges.docx", "RTT")]
+    assert [p.title for p in of_the_years_asked(question, passages)] == kept
