@@ -58,6 +58,7 @@ NEAR_BEST = 0.12
 MAX_PICKS = 3
 MIN_CHARS = 12
 _STANDS_ON_ITS_OWN = 60
+TITLE_WORDS = 6  # at most, on a line of its own with no end punctuation: a title
 _LEADS_ON = re.compile(r"^(this|these|that|they|it|ce|cela|ces|ceci|il|elle|ils|elles)\b", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[A-ZÉÀÈÊ0-9«\"(*])")
 _TABLE_SEPARATOR = re.compile(r"^\|?\s*:?-{3,}")
@@ -122,9 +123,14 @@ def split_sentences(passage: str) -> list[str]:
         found.extend(s.strip() for s in _SENTENCE_END.split(text) if s.strip())
 
     for number, line in enumerate(lines):
+        following = lines[number + 1] if number + 1 < len(lines) else ""
         if number in rows:
             flush()
             found.append(rows[number])
+        elif not paragraph and _is_title(line, following):
+            # A title on a line of its own ("France" above "France grew fastest (+25%)") is
+            # the section, cited already: not the start of the sentence below it.
+            flush()
         elif line.strip().startswith("|"):
             flush()
         elif not line.strip() or re.match(r"^\s*(?:[-*+]|\d+\.|#+)\s", line):
@@ -135,6 +141,15 @@ def split_sentences(passage: str) -> list[str]:
             paragraph.append(line)
     flush()
     return [s for s in found if len(s) >= MIN_CHARS and re.search(r"[^\W\d_]", s)]
+
+
+def _is_title(line: str, following: str) -> bool:
+    words = line.split()
+    # The next line starts a sentence of its own: a wrapped line ("25 days of paid" above
+    # "vacation per year.") goes on in lower case.
+    after = following.strip()
+    return (0 < len(words) <= TITLE_WORDS and not re.search(r"[.!?;:,]$", line.strip())
+            and bool(after) and (after[0].isupper() or after[0].isdigit()))
 
 
 def content_words(text: str) -> set[str]:

@@ -66,3 +66,17 @@ def test_the_words_asking_for_an_amount_are_not_what_it_is_about() -> None:
                 (2, "Expect a 7-10 day turn around on receiving reimbursements.", 0.3)]
     picks = pick_sentences("How long does it take to get reimbursed?", passages)
     assert picks[0].source == 2 and "7-10 day" in picks[0].text
+
+
+@pytest.mark.parametrize(("passage", "sentences"), [
+    # a title on a line of its own is the section, not the start of the sentence below it
+    ("France\nFrance grew fastest (+25%), driven by healthcare.\n\nEMEA\nEMEA passed EUR 125"
+     " million (+21%).",
+     ["France grew fastest (+25%), driven by healthcare.", "EMEA passed EUR 125 million (+21%)."]),
+    # a wrapped line goes on in lower case: it is no title
+    ("Employees get 25 days of paid\nvacation per year. Ask your manager.",
+     ["Employees get 25 days of paid vacation per year.", "Ask your manager."]),
+])
+def test_titles_on_their_own_line_do_not_start_a_sentence(passage: str,
+                                                          sentences: list[str]) -> None:
+    assert split_sentences(passage) == sentences
