@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 
 from agents.ask.router import Route, route_question
 from agents.ask.turn import Turn
@@ -82,29 +83,26 @@ def planned_follow_up(question: str, history: Sequence[str], ctx: PlanningContex
 
 
 def first_row_of(turn: Turn, earlier: EarlierTurn) -> Leader:
-    """The earlier answer's first row, read again when the planner asks for it: its SQL
+    """The earlier answer's first row, read again when the planner asks for it (once): its SQL
     checked by the guard and run as this user's reader, like any answer (so it sees only the
     user's rows). A failure leaves the value unknown, and the planner asks for it instead."""
-    seen: dict[str, str | None] = {}
-
-    def value(column: str) -> str | None:
-        if not seen:
-            seen.update(_first_row(turn, earlier.sql or ""))
-        return seen.get(column)
-    return value
+    row = cache(lambda: _first_row(turn, earlier.sql or ""))
+    return lambda column: row().get(column)
 
 
 def _first_row(turn: Turn, sql: str) -> dict[str, str | None]:
+    if not sql:
+        return {}
     verdict = check(sql, turn.resources.policy_for(turn.user))
-    if not sql or not verdict.allowed:
-        return {"": None}
+    if not verdict.allowed:
+        return {}
     try:
         result = turn.execute(verdict)
     except AssistantError as exc:
         log.warning("previous answer not re-read for a drill-down: %s", exc.detail)
-        return {"": None}
+        return {}
     if not result.rows:
-        return {"": None}
+        return {}
     return {column: None if cell is None else str(cell)
             for column, cell in zip(result.columns, result.rows[0], strict=True)}
 

@@ -12,18 +12,10 @@ from streamlit.testing.v1 import AppTest
 
 from agents.ask import pipeline
 from agents.sql.planner import Plan, PlanningContext
+from tests.app.test_app import _ask
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 UNKNOWN = "churned"
-
-
-def _ask(question: str, login: str = "alice") -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state["login"] = login
-    at.run()
-    at.chat_input[0].set_value(question).run()
-    assert not at.exception
-    return at
 
 
 def test_a_data_answer_shows_what_it_understood_above_its_table(resources: Any) -> None:

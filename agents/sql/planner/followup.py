@@ -105,7 +105,7 @@ class State:
 
 def looks_like_follow_up(question: str) -> bool:
     """The text alone reads like a fragment that needs the previous question's context."""
-    text = NOT_A_CUE.sub(" ", normalize(question)).strip()
+    text = _as_cues(normalize(question))
     if (LEAD.match(text) or REPLACES.search(text) or POINTS_BACK.search(text)
             or YEAR_BEFORE.search(text) or DRILL.search(text)):
         return True
@@ -195,8 +195,13 @@ def _into_leader(previous: Reading, leader: Leader | None,
     return narrowed, say("planner.first_of_previous", lang, value=value)
 
 
+def _as_cues(text: str) -> str:
+    """The normalized text the cue patterns read: "right now" is no "now"."""
+    return NOT_A_CUE.sub(" ", text).strip()
+
+
 def _is_follow_up(fragment: Reading, ranking: Ranking | None) -> bool:
-    text = NOT_A_CUE.sub(" ", fragment.text).strip()
+    text = _as_cues(fragment.text)
     if LEAD.match(text) or REPLACES.search(text) or POINTS_BACK.search(text):
         return True
     if fragment.metrics:
@@ -239,7 +244,7 @@ def _filters(previous: Reading, fragment: Reading, metrics: tuple[str, ...],
 def _dimensions(previous: Reading, fragment: Reading, drill: bool) -> tuple[str, ...]:
     if not fragment.dimensions:
         return previous.dimensions
-    if drill or REPLACES.search(NOT_A_CUE.sub(" ", fragment.text).strip()):
+    if drill or REPLACES.search(_as_cues(fragment.text)):
         return fragment.dimensions
     return tuple(dict.fromkeys((*previous.dimensions, *fragment.dimensions)))
 
