@@ -69,7 +69,8 @@ def _run_plan(turn: Turn, plan: Plan) -> DataPart:
                                           for m in plan.metrics)
     with keeping(DataPart("", trace)):
         return _shown(turn, trace, turn.execute(verdict), plan.column_labels,
-                      plan.column_formats, plan.time_columns, period, additive=additive)
+                      plan.column_formats, plan.time_columns, period, additive=additive,
+                      own_limit=verdict.row_cap is None)
 
 
 def _run_verified(turn: Turn, verified: VerifiedQuery) -> DataPart:
@@ -83,7 +84,8 @@ def _run_verified(turn: Turn, verified: VerifiedQuery) -> DataPart:
     # Checked again at every run, not only when saved.
     trace, verdict = _checked(turn, trace, verified.sql)
     with keeping(DataPart("", trace)):
-        part = _shown_guessing(turn, trace, turn.execute(verdict))
+        part = _shown_guessing(turn, trace, turn.execute(verdict),
+                               own_limit=verdict.row_cap is None)
     try:
         with turn.resources.app_pool.connection() as conn:
             mark_used(conn, verified.verified_id)
@@ -120,7 +122,8 @@ def _run_writer(turn: Turn, plan: Plan, model: ChatModel) -> DataPart:
         return _not_understood(turn, plan, trace)
     trace = replace(trace, guard_allowed=True, guard_reason=None)
     with keeping(DataPart("", trace)):
-        return _shown_guessing(turn, trace, written.result)
+        return _shown_guessing(turn, trace, written.result, own_limit=(
+            written.verdict is None or written.verdict.row_cap is None))
 
 
 def _model_down(turn: Turn, plan: Plan, trace: SqlTrace, exc: ProviderError) -> DataPart:
@@ -169,16 +172,21 @@ def _checked(turn: Turn, trace: SqlTrace, sql: str) -> tuple[SqlTrace, GuardResu
 
 def _shown(turn: Turn, trace: SqlTrace, result: QueryResult, labels: dict[str, str],
            formats: dict[str, str], time_columns: tuple[str, ...], period: str, *,
-           additive: bool = False) -> DataPart:
+           additive: bool = False, own_limit: bool = False) -> DataPart:
+    """`own_limit`: the query's own LIMIT chose the rows (a top N; the guard kept it, imposing
+    no row cap of its own), so they are not the whole breakdown."""
     chart = chart_for(result.columns, result.rows, time_columns, formats)
     text = summary(result.columns, result.rows, chart, labels, formats, turn.lang,
-                   period=period, additive=additive)
+                   period=period, additive=additive,
+                   complete=not own_limit and not result.truncated)
     return DataPart(text, trace, Table(result, dict(labels), dict(formats), chart))
 
 
-def _shown_guessing(turn: Turn, trace: SqlTrace, result: QueryResult) -> DataPart:
+def _shown_guessing(turn: Turn, trace: SqlTrace, result: QueryResult, *,
+                    own_limit: bool = False) -> DataPart:
     """A result of SQL the planner did not write: formats and time axes guessed from names."""
-    return _shown(turn, trace, result, {}, _guess_formats(result), _time_columns(result), "")
+    return _shown(turn, trace, result, {}, _guess_formats(result), _time_columns(result), "",
+                  own_limit=own_limit)
 
 
 def _summarized(turn: Turn, part: DataPart, table: Table, model: ChatModel) -> DataPart:

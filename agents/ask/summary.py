@@ -31,10 +31,12 @@ def _num(value: Any) -> float | None:
 
 def summary(columns: list[str], rows: list[tuple[Any, ...]], chart: Chart,
             labels: dict[str, str], formats: dict[str, str], lang: str, *,
-            period: str = "", additive: bool = False) -> str:
+            period: str = "", additive: bool = False, complete: bool = True) -> str:
     """One or two sentences with the result's key figures (see the module doc).
 
     `additive`: the measure is a sum or a count, so a share of the total means something.
+    `complete`: the rows are the whole breakdown (no top N, not cut at the row cap); else the
+    sum of the rows is not the total, and no share of it is said.
     """
     if not rows:
         return say("ask.no_rows", lang)
@@ -54,7 +56,8 @@ def summary(columns: list[str], rows: list[tuple[Any, ...]], chart: Chart,
                 return _trend(valued, x, chart.y[0], name, fmt, lang,
                               is_rate=formats.get(chart.y[0]) == "percent")
             return _breakdown(valued, columns, chart, name, fmt, lang,
-                              additive=additive and formats.get(chart.y[0]) != "percent")
+                              additive=additive and complete
+                              and formats.get(chart.y[0]) != "percent")
     return _single(rows[0], columns, name, fmt, period)
 
 

@@ -113,3 +113,14 @@ def test_no_leak_with_a_model_restricted_equals_nonexistent(
                            "alice", llm_resources)
     assert any("board/" in s.path for s in allowed.sources)
     assert len(fake_llm.chat_requests(asks_about_documents)) == 1
+
+
+@pytest.mark.parametrize("question", [
+    "Top 5 products by revenue in 2023",
+    "Montre-moi les 3 pires régions en nombre de clients actifs en 2023",
+])
+def test_a_top_n_answer_claims_no_share_of_the_total(resources, question: str) -> None:
+    answer = pipeline.ask(question, "alice", resources)
+    assert answer.error is None and answer.rows, answer.text
+    first_line = answer.text.splitlines()[0]
+    assert "total" not in first_line and "%" not in first_line, first_line

@@ -33,6 +33,14 @@ def test_a_breakdown_names_the_leader_its_share_and_the_total(lang: str, expecte
     assert text.endswith(expected), text
 
 
+def test_a_top_n_has_no_share_of_a_total_it_does_not_hold() -> None:
+    # The 3 rows of a top 3 are not the whole breakdown: their sum is no total.
+    text = _say(["region", "revenue"], BY_REGION, {"revenue": "eur"}, "en", additive=True,
+                complete=False)
+    assert "total" not in text and "%" not in text
+    assert "highest **France** at **€108.6M**" in text and "lowest APAC at €45.8M" in text
+
+
 def test_a_breakdown_of_a_rate_has_no_share_or_total() -> None:
     rows = [("Americas", 0.054), ("EMEA", 0.051)]
     text = _say(["region", "rate"], rows, {"rate": "percent"}, "en", additive=True)
