@@ -25,8 +25,9 @@ from agents.docs.text_search import (
     ABSENT_SQL,
     COVERAGE_SQL,
     LEXICAL_CTES,
-    question_terms,
-    term_params,
+    TERM_ARRAYS_SQL,
+    as_terms,
+    ts_config,
     word_rarity,
 )
 from agents.errors import RetrievalError
@@ -72,12 +73,13 @@ WITH vec AS (
     LEFT JOIN vec USING (chunk_id)
     LEFT JOIN lex USING (chunk_id),
     LATERAL (SELECT """ + COVERAGE_SQL + """ AS coverage) scored
-)
+), term_arrays AS (""" + TERM_ARRAYS_SQL + """)
 SELECT chunk_id, title, path, section, page, modified_at, content, uploaded_by, score,
-       similarity, lexical_rank, vector_rank, coverage, ordinal, absent
+       similarity, lexical_rank, vector_rank, coverage, ordinal, absent,
+       lexemes, dfs, idfs
 FROM (SELECT fused.*, row_number() OVER (PARTITION BY document_id
                                          ORDER BY score DESC, chunk_id) AS nth
-      FROM fused) capped
+      FROM fused) capped, term_arrays
 -- At most MAX_PER_DOCUMENT passages of a document, its best ones: the user gets several
 -- documents to weigh, not five passages of the same one.
 WHERE nth <= %(per_document)s
@@ -201,19 +203,19 @@ def retrieve_chunks(
         "lexical_weight": LEXICAL_WEIGHT,
         "per_document": MAX_PER_DOCUMENT,
         "k": k,
+        "ts_config": ts_config(lang),
+        "text": question,
     }
     try:
         with conn.transaction():
             as_docs_reader(conn, groups, *HNSW_SETTINGS)
-            terms = question_terms(conn, question, lang, groups)
-            params.update(term_params(terms))
             rows = conn.execute(HYBRID_SQL, params).fetchall()
     except psycopg.Error as exc:
         raise RetrievalError(
             "The document index cannot be searched right now; try again shortly.",
             detail=str(exc),
         ) from exc
-    rarity = word_rarity(terms)
+    rarity = word_rarity(as_terms(*rows[0][15:18])) if rows else ()
     passages = [
         Passage(
             chunk_id=r[0], title=r[1], path=r[2], section=r[3], page=r[4], modified_at=r[5],

@@ -12,23 +12,22 @@ and a chunk scores the weights of the lexemes it holds (ties broken by `ts_rank_
 rare words of the question count most; term frequency and length are left out, the chunks
 being of similar length. No Postgres BM25 extension installs with the embedded
 server from the package registries (ParadeDB's pg_search, pg_textsearch and VectorChord-BM25
-ship as server binaries only; Debian has none for this server), so the ranking is plain SQL
-over the GIN index on `tsv`.
+ship as server binaries only; Debian has none for this server), so the ranking is plain
+SQL.
 
-`question_terms` reads the question's lexemes and counts them first, all in one pass over the
-readable chunks; the retrieval query then gets the terms as arrays and the candidates' query
-as one bound value. Computed inside the retrieval query, one count per word, they made a
-retrieval 57 ms at 50,000 chunks against 13 ms for the vector arm (bench/rag.py).
+The counts come from app.lexeme_counts (migration 0013: per access-group set, kept by triggers
+on app.chunks, behind the chunks' row level security), so the whole arm is part of the one
+retrieval query. Counting the question's words over the readable chunks at each question was a
+pass over every one of them: under row level security the `tsv` index cannot serve `@@` (not
+leakproof); with the stored counts, a retrieval at 50,000 chunks went from 18.8 to 7.9 ms in the
+same run (bench/rag.py's corpus; the vector arm alone 5.1).
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any
 
 import psycopg
-from psycopg import sql
 
 from agents.language import normalize
 
@@ -41,105 +40,58 @@ COMMON_SHARE = 0.2
 RARE_WORDS = 3
 MAX_TERMS = 24
 
-# The question's lexemes: in its language's stemming, and unstemmed (names, codes) unless
-# stemming kept them as they are or drops them as stop words.
-LEXEMES_SQL = """
-WITH stemmed AS (
+# CTEs, for the retrieval query: `words` (the question's lexemes: in its language's stemming,
+# and unstemmed (names, codes) unless stemming kept them as they are or drops them as stop
+# words), `terms` (with their document frequency and idf among the chunks the user may read,
+# from app.lexeme_counts), `rare` (the any-word query of the RARE_WORDS rarest words that are
+# not common) and `lex` (the chunks holding one, ranked by the weights of the lexemes they
+# hold, ties broken by ts_rank_cd). Parameters: ts_config, text, groups, candidates.
+LEXICAL_CTES = f"""
+stemmed AS (
     SELECT DISTINCT lexeme
     FROM unnest(tsvector_to_array(to_tsvector(%(ts_config)s::regconfig, %(text)s))) AS lexeme
-)
-SELECT lexeme, true, quote_literal(lexeme) FROM stemmed WHERE length(lexeme) > 1
-UNION
-SELECT lexeme, false, quote_literal(lexeme)
-FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS lexeme
-WHERE length(lexeme) > 1 AND lexeme NOT IN (SELECT lexeme FROM stemmed)
-  AND to_tsvector(%(ts_config)s::regconfig, lexeme) <> ''::tsvector
-ORDER BY 2 DESC, 1
-"""
-
-
-@dataclass(frozen=True)
-class Term:
-    lexeme: str
-    stemmed: bool
-    quoted: str  # the lexeme as a tsquery operand
-    df: int  # chunks the user may read that hold it
-    idf: float
-    population: int  # chunks the user may read
-
-
-def question_terms(conn: psycopg.Connection, text: str, lang: str,
-                   groups: frozenset[str]) -> list[Term]:
-    """The question's lexemes with their counts among the chunks `groups` may read.
-
-    Inside the caller's transaction, as the RLS-bound role: only readable chunks are counted.
-    """
-    words = conn.execute(LEXEMES_SQL, {"ts_config": ts_config(lang), "text": text}).fetchall()
-    words = words[:MAX_TERMS]
-    params: dict[str, Any] = {"groups": sorted(groups)}
-    # One pass over the readable chunks counts them all: under row level security the `tsv`
-    # index cannot serve `@@` (not leakproof, so it runs after the policy), and a count per
-    # word rechecked every readable row once per word (30 ms of a 43 ms retrieval at 50,000).
-    counts: list[sql.Composable] = [sql.SQL("count(*)")]
-    for n, (_, _, quoted) in enumerate(words):
-        params[f"q{n}"] = quoted
-        counts.append(sql.SQL("count(*) FILTER (WHERE tsv @@ {}::tsquery)").format(
-            sql.Placeholder(f"q{n}")))
-    row = conn.execute(sql.SQL("SELECT ") + sql.SQL(", ").join(counts) + sql.SQL(
-        " FROM app.chunks WHERE acl_groups && %(groups)s"), params).fetchone()
-    assert row is not None
-    population = max(int(row[0]), 1)
-    return [
-        Term(str(lexeme), bool(stemmed), str(quoted), int(df),
-             math.log(1 + (population - df + 0.5) / (df + 0.5)), population)
-        for (lexeme, stemmed, quoted), df in zip(words, row[1:], strict=True)
-    ]
-
-
-def word_rarity(terms: list[Term]) -> tuple[tuple[str, float], ...]:
-    """The question's words some readable chunk holds, each cut to five letters as
-    agents.docs.sentences.content_words cuts them, with its idf (the highest of its lexemes)."""
-    rarity: dict[str, float] = {}
-    for term in terms:
-        if term.df > 0:
-            for word in normalize(term.lexeme).split():
-                rarity[word[:5]] = max(rarity.get(word[:5], 0.0), term.idf)
-    return tuple(sorted(rarity.items()))
-
-
-def term_params(terms: list[Term]) -> dict[str, Any]:
-    """The terms as the retrieval query's arrays, and the candidates' any-word query."""
-    # A common word is in too many chunks to find candidates with.
-    common = COMMON_SHARE * max((t.population for t in terms), default=0)
-    rare = sorted((t for t in terms if 0 < t.df <= common),
-                  key=lambda t: (t.df, t.lexeme))[:RARE_WORDS]
-    return {
-        "t_lexemes": [t.lexeme for t in terms],
-        "t_stemmed": [t.stemmed for t in terms],
-        "t_df": [t.df for t in terms],
-        "t_idf": [t.idf for t in terms],
-        "any_word": " | ".join(t.quoted for t in rare) or None,
-    }
-
-
-# CTEs, for the retrieval query: `terms` (the question's lexemes, with their idf) and `lex`
-# (the chunks ranked by the weights of the lexemes they hold). Parameters: term_params(),
-# groups, candidates.
-LEXICAL_CTES = """
-terms AS (
-    SELECT t.lexeme, t.stemmed, t.df, t.idf, quote_literal(t.lexeme)::tsquery AS query
-    FROM unnest(%(t_lexemes)s::text[], %(t_stemmed)s::bool[], %(t_df)s::int[],
-                %(t_idf)s::float8[]) AS t(lexeme, stemmed, df, idf)
+), words AS (
+    SELECT row_number() OVER (ORDER BY stemmed DESC, lexeme) AS n, lexeme, stemmed,
+           quote_literal(lexeme)::tsquery AS query
+    FROM (
+        SELECT lexeme, true AS stemmed FROM stemmed WHERE length(lexeme) > 1
+        UNION
+        SELECT lexeme, false
+        FROM unnest(tsvector_to_array(to_tsvector('simple', %(text)s))) AS lexeme
+        WHERE length(lexeme) > 1 AND lexeme NOT IN (SELECT lexeme FROM stemmed)
+          AND to_tsvector(%(ts_config)s::regconfig, lexeme) <> ''::tsvector
+        ORDER BY 2 DESC, 1
+        LIMIT {MAX_TERMS}
+    ) question
+), counted AS (
+    -- The row of lexeme '' counts the chunks of its set.
+    SELECT lexeme, sum(chunks) AS df
+    FROM app.lexeme_counts
+    WHERE lexeme IN (SELECT lexeme FROM words UNION ALL SELECT '')
+      AND acl_groups && %(groups)s
+    GROUP BY lexeme
+), terms AS (
+    SELECT w.n, w.lexeme, w.stemmed, w.query, p.population, coalesce(d.df, 0)::int AS df,
+           ln(1 + (p.population - coalesce(d.df, 0) + 0.5)::float8
+                  / (coalesce(d.df, 0) + 0.5)) AS idf
+    FROM words w
+    LEFT JOIN counted d USING (lexeme),
+    (SELECT greatest(coalesce(sum(df) FILTER (WHERE lexeme = ''), 0), 1)::int AS population
+     FROM counted) p
+), rare AS (
+    SELECT string_agg(quote_literal(lexeme), ' | ')::tsquery AS query
+    FROM (SELECT lexeme FROM terms
+          WHERE df > 0 AND df <= {COMMON_SHARE} * population
+          ORDER BY df, lexeme LIMIT {RARE_WORDS}) rarest
 ), lex AS (
     SELECT chunk_id, row_number() OVER (ORDER BY score DESC, chunk_id) AS rank, score
     FROM (
         SELECT c.chunk_id,
                (SELECT sum(t.idf) FROM terms t WHERE t.df > 0 AND c.tsv @@ t.query)
-                 + ts_rank_cd(c.tsv, %(any_word)s::tsquery) AS score
-        FROM app.chunks c
-        WHERE %(any_word)s::text IS NOT NULL AND c.acl_groups && %(groups)s
-          AND c.tsv @@ %(any_word)s::tsquery
-        ORDER BY score DESC
+                 + ts_rank_cd(c.tsv, r.query) AS score
+        FROM app.chunks c, rare r
+        WHERE r.query IS NOT NULL AND c.acl_groups && %(groups)s AND c.tsv @@ r.query
+        ORDER BY score DESC, chunk_id
         LIMIT %(candidates)s
     ) matched
 )"""
@@ -157,6 +109,47 @@ ABSENT_SQL = """
 SELECT coalesce(sum(t.idf) FILTER (WHERE t.df = 0 AND t.stemmed)
                 / nullif(sum(t.idf) FILTER (WHERE t.stemmed), 0), 0)
 FROM terms t"""
+
+# The terms as arrays (lexeme, df, idf), for word_rarity: one value per retrieval.
+TERM_ARRAYS_SQL = """
+SELECT array_agg(lexeme ORDER BY n) AS lexemes, array_agg(df ORDER BY n) AS dfs,
+       array_agg(idf ORDER BY n) AS idfs
+FROM terms"""
+
+
+@dataclass(frozen=True)
+class Term:
+    lexeme: str
+    df: int  # chunks the user may read that hold it
+    idf: float
+
+
+def question_terms(conn: psycopg.Connection, text: str, lang: str,
+                   groups: frozenset[str]) -> list[Term]:
+    """The question's lexemes with their counts among the chunks `groups` may read, as the
+    retrieval query counts them. Inside the caller's transaction, as the RLS-bound role."""
+    row = conn.execute(
+        "WITH " + LEXICAL_CTES + " " + TERM_ARRAYS_SQL,
+        {"ts_config": ts_config(lang), "text": text, "groups": sorted(groups), "candidates": 1},
+    ).fetchone()
+    return as_terms(*row) if row else []
+
+
+def as_terms(lexemes: list[str] | None, dfs: list[int] | None,
+             idfs: list[float] | None) -> list[Term]:
+    return [Term(str(lexeme), int(df), float(idf))
+            for lexeme, df, idf in zip(lexemes or [], dfs or [], idfs or [], strict=True)]
+
+
+def word_rarity(terms: list[Term]) -> tuple[tuple[str, float], ...]:
+    """The question's words some readable chunk holds, each cut to five letters as
+    agents.docs.sentences.content_words cuts them, with its idf (the highest of its lexemes)."""
+    rarity: dict[str, float] = {}
+    for term in terms:
+        if term.df > 0:
+            for word in normalize(term.lexeme).split():
+                rarity[word[:5]] = max(rarity.get(word[:5], 0.0), term.idf)
+    return tuple(sorted(rarity.items()))
 
 
 def ts_config(lang: str) -> str:
