@@ -4,6 +4,7 @@ model grounded in them (its citations kept inside the retrieved sources)."""
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 import numpy as np
 
@@ -18,8 +19,10 @@ from agents.ask.extracts import (
 )
 from agents.ask.parts import MODEL_DOWN, DocsPart, keeping
 from agents.ask.turn import Turn
+from agents.ask.understood import quoted, unplaced
 from agents.docs.access import reading_groups
 from agents.docs.retrieval import MIN_SIMILARITY
+from agents.docs.sentences import content_words
 from agents.errors import ProviderError
 from agents.messages import say
 from agents.models.prompts import load_prompt
@@ -34,7 +37,8 @@ log = logging.getLogger("sourced.ask")
 # gross sales before discounts in 2023?' (cosine 0.38, coverage 0.80) got pricing excerpts.
 
 
-def documents_answer(turn: Turn, *, strict: bool = False) -> DocsPart:
+def documents_answer(turn: Turn, *, strict: bool = False,
+                     holding: tuple[str, ...] = ()) -> DocsPart:
     """The retrieved sources and an answer citing them, or the one "nothing found" sentence."""
     resources = turn.resources
     embedder = resources.embedder
@@ -46,6 +50,10 @@ def documents_answer(turn: Turn, *, strict: bool = False) -> DocsPart:
         ))
     if strict and max(((p.similarity or 0) for p in passages), default=0) < MIN_SIMILARITY:
         passages = []
+    if holding:
+        wanted = set().union(*(content_words(words) for words in holding))
+        passages = [p for p in passages
+                    if wanted <= content_words(f"{p.title} {p.section or ''} {p.content}")]
     sources = sources_from(passages)
     if not sources:
         # The same sentence whether nothing matches or only what this user may not read,
@@ -56,6 +64,20 @@ def documents_answer(turn: Turn, *, strict: bool = False) -> DocsPart:
             turn.question, sources, turn.lang, embedder, _vector_of(turn))), tuple(sources))
     with keeping(DocsPart("", tuple(sources))):
         return _grounded(turn, turn.model, sources)
+
+
+def documents_for_unknown_words(turn: Turn, words: tuple[str, ...]) -> DocsPart | None:
+    """The documents' answer to a data question whose words the planner does not all know, when
+    a passage close in meaning holds every one of them: a document topic with a metric word in
+    it ('the partner margin for Platinum partners', 'commission on hardware revenue') is the
+    documents' to answer, rather than the planner's "I don't know what Platinum means". None
+    when no passage does: the planner's honest answer stands."""
+    docs = documents_answer(turn, strict=True, holding=words)
+    if not docs.sources:
+        return None
+    named = ", ".join(quoted(w, turn.lang) for w in unplaced(words))
+    note = say("ask.documents_for_unknown", turn.lang, words=named)
+    return replace(docs, text=f"_{note}_\n\n{docs.text}")
 
 
 def _vector_of(turn: Turn) -> np.ndarray | None:

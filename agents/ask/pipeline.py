@@ -23,7 +23,7 @@ from agents.ask.answer import Answer, Fault
 from agents.ask.compose import bad_input_answer, compose, failure_of
 from agents.ask.data import data_answer
 from agents.ask.decide import decide_route
-from agents.ask.documents import documents_answer
+from agents.ask.documents import documents_answer, documents_for_unknown_words
 from agents.ask.followup import Conversation, Reading, conversation, read_follow_up
 from agents.ask.parts import Failure, Part, Refusal, Stopped
 from agents.ask.router import RouteName, refusal_text
@@ -152,6 +152,14 @@ def _answered(turn: Turn, convo: Conversation | None
                 parts.append(docs)
                 return reading, route, parts, None
             route = decided.fallback
+        if (route == "sql" and decided.fallback is None and verified is None
+                and turn.model is None and plan.not_understood):
+            # A metric word in a document's topic: the documents, when a passage holds the
+            # words the planner does not know (with a model, the model routes such questions).
+            from_documents = documents_for_unknown_words(turn, plan.not_understood)
+            if from_documents is not None:
+                parts.append(from_documents)
+                return reading, "docs", parts, None
         if route in ("sql", "both"):
             parts.append(data_answer(turn, plan, verified))
         if route in ("docs", "both"):
