@@ -26,7 +26,7 @@ from agents.ask.decide import decide_route
 from agents.ask.documents import documents_answer, documents_for_unknown_words
 from agents.ask.followup import Conversation, Reading, conversation, read_follow_up
 from agents.ask.parts import Failure, Part, Refusal, Stopped
-from agents.ask.router import RouteName, refusal_text
+from agents.ask.router import RouteName, asks_more_than_one, refusal_text, split_asks
 from agents.ask.turn import Timings, Turn
 from agents.config import Variant
 from agents.docs.retrieval import retrieve_chunks
@@ -35,7 +35,7 @@ from agents.language import detect_language
 from agents.models.providers import TokenSink, pick_variant, variant_named
 from agents.resources import Resources
 from agents.sql.executor import run_query
-from agents.sql.planner import plan_question
+from agents.sql.planner import Plan, plan_question
 from agents.store.query_log import follow_up_of_answer, log_answer
 from agents.store.users import User
 
@@ -154,12 +154,9 @@ def _answered(turn: Turn, convo: Conversation | None
             route = decided.fallback
         if (route == "sql" and decided.fallback is None and verified is None
                 and turn.model is None and plan.not_understood):
-            # A metric word in a document's topic: the documents, when a passage holds the
-            # words the planner does not know (with a model, the model routes such questions).
-            from_documents = documents_for_unknown_words(turn, plan.not_understood)
-            if from_documents is not None:
-                parts.append(from_documents)
-                return reading, "docs", parts, None
+            answered = _from_documents(turn, plan)
+            if answered is not None:
+                return reading, answered[0], answered[1], None
         if route in ("sql", "both"):
             parts.append(data_answer(turn, plan, verified))
         if route in ("docs", "both"):
@@ -170,6 +167,26 @@ def _answered(turn: Turn, convo: Conversation | None
     except Exception as exc:  # a bug must still end as a sentence, never a traceback
         return reading, route, parts, _failed(exc, parts, turn.lang)
     return reading, route, parts, None
+
+
+def _from_documents(turn: Turn, plan: Plan) -> tuple[RouteName, list[Part]] | None:
+    """A metric word in a document's topic: the documents, when a passage holds the words the
+    planner does not know (with a model, the model routes such questions); with the data
+    branch's own answer too when the question asks something more, so no part is dropped."""
+    from_documents = documents_for_unknown_words(turn, plan.not_understood)
+    if from_documents is None:
+        return None
+    if not asks_more_than_one(turn.question, has_period=plan.period is not None
+                              or plan.comparison is not None):
+        return "docs", [from_documents]
+    # The part the planner understands is answered from the warehouse, the rest from the
+    # documents; when no part stands alone, the planner's honest answer to the whole.
+    for piece in split_asks(turn.question):
+        piece_plan = plan_question(piece, turn.resources.planning)
+        if piece != turn.question and piece_plan.confident:
+            return "both", [data_answer(replace(turn, question=piece), piece_plan, None),
+                            from_documents]
+    return "both", [data_answer(turn, plan, None), from_documents]
 
 
 def _failed(exc: Exception, parts: list[Part], lang: str) -> Failure:

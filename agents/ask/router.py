@@ -176,6 +176,33 @@ CURRENT_STATE = re.compile(
 )
 
 
+# A second question joined to the first, on the user's own text (accents, hyphens and
+# apostrophes as typed): a comma, a semicolon or "and" before a question word ("..., and what
+# was partner revenue in 2024?", "... et quel a été le chiffre d'affaires ?").
+SECOND_ASK = re.compile(
+    r"(?:[,;]\s*|\b(?:and|et|also|aussi|puis|then)\s+)(?:and\s+|et\s+)?(?="
+    + QUESTION_START.pattern.removeprefix("^").replace(" ", r"[\s'’-]+").replace("|ou|", "|o[uù]|")
+    + ")", re.IGNORECASE)
+# Or a second thing asked beside a period ("the margin for Gold partners and revenue in 2024").
+JOINED = re.compile(r"\b(?:and|et|as well as|ainsi que|plus)\b")
+
+
+def split_asks(question: str) -> tuple[str, ...]:
+    """The questions joined in `question` ("the margin for Gold partners, and what was partner
+    revenue in 2024?" -> its two questions), in the user's words; itself when it is one."""
+    match = SECOND_ASK.search(question)
+    if match is None:
+        return (question,)
+    pieces = (question[:match.start()].strip(" ,;"), question[match.end():].strip())
+    return tuple(piece for piece in pieces if piece)
+
+
+def asks_more_than_one(question: str, *, has_period: bool) -> bool:
+    """Whether the question asks two things at once: each part needs its own answer."""
+    return len(split_asks(question)) > 1 or (
+        has_period and bool(JOINED.search(normalize(question))))
+
+
 RouteName = Literal["sql", "docs", "both", "refused"]
 ROUTES: tuple[RouteName, ...] = ("sql", "docs", "both", "refused")
 

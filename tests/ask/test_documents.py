@@ -57,3 +57,22 @@ def test_a_restricted_passage_lends_its_words_to_nobody_else(
         missing.route, missing.error, missing.sources) == ("sql", "not_understood", [])
     assert restricted.text == missing.text.replace("Zyphora", "Nordlys")
     assert spy_executor == []
+
+
+@pytest.mark.parametrize("question", [
+    "What is the partner margin for Gold partners, and what was partner revenue in 2024?",
+    "Quelle est la marge des partenaires Gold et quel a été le chiffre d'affaires du canal "
+    "partenaire en 2024 ?",
+])
+def test_each_part_is_answered_by_what_answers_it(
+        resources: Any, spy_executor: list[str], question: str) -> None:
+    """The documents give the Gold partners' margin, the warehouse the partner revenue of 2024:
+    neither part is dropped."""
+    answer = ask(question, "alice", resources)
+    assert answer.route == "both"
+    assert answer.error is None
+    assert len(spy_executor) == 1
+    assert "channel = 'partner'" in spy_executor[0] and "2024-01-01" in spy_executor[0]
+    assert answer.rows and len(answer.rows) == 1
+    assert any(s.path.endswith("finance/pricing_discount_policy.md") for s in answer.sources)
+    assert "20% for Gold" in answer.text

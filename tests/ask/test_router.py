@@ -162,3 +162,20 @@ def test_a_policy_question_with_a_now_word_still_goes_to_the_documents() -> None
 ])
 def test_a_metric_asked_of_a_document_goes_to_the_documents(question: str) -> None:
     assert route_question(question, has_metric=True).route in ("docs", "both")
+
+
+@pytest.mark.parametrize(("question", "pieces"), [
+    ("What is the partner margin for Gold partners, and what was partner revenue in 2024?",
+     ("What is the partner margin for Gold partners", "what was partner revenue in 2024?")),
+    ("Quelle est la marge des partenaires Gold et quel a été le chiffre d'affaires en 2024 ?",
+     ("Quelle est la marge des partenaires Gold",
+      "quel a été le chiffre d'affaires en 2024 ?")),
+    ("Où sont les règles ; où est le bureau ?", ("Où sont les règles", "où est le bureau ?")),
+    ("Revenue by region and country in 2024", ("Revenue by region and country in 2024",)),
+    ("What is the margin and the revenue?", ("What is the margin and the revenue?",)),
+])
+def test_split_asks(question: str, pieces: tuple[str, ...]) -> None:
+    from agents.ask.router import asks_more_than_one, split_asks
+
+    assert split_asks(question) == pieces
+    assert asks_more_than_one(question, has_period=False) == (len(pieces) > 1)
