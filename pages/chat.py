@@ -20,7 +20,7 @@ from agents.app.documents import list_documents
 from agents.app.markup import plain_text, safe_markdown
 from agents.app.state import LANGUAGE_KEY, may_see_page, resources_or_stop, signed_in_user
 from agents.app.welcome import Welcome, scope_note, welcome
-from agents.ask.answer import Answer, answer_table, shown_text, source_line
+from agents.ask.answer import Answer, answer_table, shown_parts, shown_text, source_line
 from agents.ask.stream import AnswerStream
 from agents.ask.understood import highlighted, markdown_literal
 from agents.errors import AssistantError
@@ -124,8 +124,9 @@ def render_answer(answer: Answer, *, show_text: bool = True, actions: bool = Tru
     if answer.follow_up_of:  # set only when the pipeline used the context
         st.caption(say("app.follow_up_of", al))
     _render_reading(answer, al)
-    if show_text:
-        st.markdown(safe_markdown(shown_text(answer)))
+    data_text, documents_text = shown_parts(answer) if show_text else ("", "")
+    if data_text:
+        st.markdown(safe_markdown(data_text))
     _render_suggestions(answer)
     if answer.verified_by:
         st.success(f"✔ {answer.verified_by}", icon="✅")
@@ -142,6 +143,8 @@ def render_answer(answer: Answer, *, show_text: bool = True, actions: bool = Tru
             if may_see_page(user, "workbench"):
                 st.button(say("app.open_workbench", al), key=f"wb-{answer.answer_id}",
                           on_click=_open_in_workbench, args=(answer,))
+    if documents_text:
+        st.markdown(safe_markdown(documents_text))
     if answer.sources:
         st.markdown(f"**{say('app.sources', al)}**")
         for source in answer.sources:

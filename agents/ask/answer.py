@@ -117,6 +117,9 @@ class Answer:
     # and the standalone question the model rewrote it into, when it did.
     follow_up_of: str | None = None
     standalone_question: str | None = None
+    # "both": the documents' part of `text` (its end), which a page shows beside the sources,
+    # after the data part's table and SQL.
+    documents_text: str = ""
 
     def as_json(self) -> dict[str, Any]:
         """The `sourced ask --json` contract."""
@@ -161,6 +164,14 @@ def shown_text(answer: Answer) -> str:
     """The text for a page that shows the suggestions as buttons: without their bullet list."""
     bullets = {f"- {s}" for s in answer.suggestions}
     return "\n".join(line for line in answer.text.split("\n") if line not in bullets).strip()
+
+
+def shown_parts(answer: Answer) -> tuple[str, str]:
+    """shown_text in two: the data part's and the documents' ("" unless both answered)."""
+    text, documents = shown_text(answer), answer.documents_text.strip()
+    if documents and text.endswith(documents) and len(text) > len(documents):
+        return text[:-len(documents)].rstrip(), documents
+    return text, ""
 
 
 def source_line(source: Source, lang: str) -> str:

@@ -49,6 +49,7 @@ def compose(turn: Turn, route: RouteName, parts: Sequence[Part], failure: Failur
         understood_as=trace.understood_as, not_understood=list(trace.not_understood),
         variant=variant, regenerated_from=regenerated_from,
         tokens=turn.timings.tokens or None,
+        documents_text=docs.text if route == "both" and failure is None and data.text else "",
     )
 
 

@@ -124,3 +124,18 @@ def test_a_top_n_answer_claims_no_share_of_the_total(resources, question: str) -
     assert answer.error is None and answer.rows, answer.text
     first_line = answer.text.splitlines()[0]
     assert "total" not in first_line and "%" not in first_line, first_line
+
+
+def test_shown_parts_splits_only_a_both_answer() -> None:
+    from agents.ask.answer import Answer, shown_parts
+
+    both = Answer(question="q", user="u", route="both", mode="offline",
+                  text="Revenue: €1M.\n\n_Docs:_ 20% for Gold. [1]",
+                  documents_text="_Docs:_ 20% for Gold. [1]")
+    assert shown_parts(both) == ("Revenue: €1M.", "_Docs:_ 20% for Gold. [1]")
+    alone = Answer(question="q", user="u", route="docs", mode="offline", text="20% for Gold.")
+    assert shown_parts(alone) == ("20% for Gold.", "")
+    # Text that does not end with the documents' part (a failure's message) is shown whole.
+    failed = Answer(question="q", user="u", route="both", mode="offline",
+                    text="The index cannot be searched.", documents_text="20% for Gold.")
+    assert shown_parts(failed) == ("The index cannot be searched.", "")

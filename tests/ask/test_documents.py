@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from agents.ask.answer import shown_parts
 from agents.ask.pipeline import ask
 
 
@@ -76,3 +77,8 @@ def test_each_part_is_answered_by_what_answers_it(
     assert answer.rows and len(answer.rows) == 1
     assert any(s.path.endswith("finance/pricing_discount_policy.md") for s in answer.sources)
     assert "20% for Gold" in answer.text
+    # The page shows each part with what belongs to it: the figure with its table and SQL, the
+    # excerpts with their sources.
+    data_text, documents_text = shown_parts(answer)
+    assert "20% for Gold" in documents_text and "20% for Gold" not in data_text
+    assert "97" in data_text and "97" not in documents_text
