@@ -175,10 +175,19 @@ def _shown(turn: Turn, trace: SqlTrace, result: QueryResult, labels: dict[str, s
            additive: bool = False, own_limit: bool = False) -> DataPart:
     """`own_limit`: the query's own LIMIT chose the rows (a top N; the guard kept it, imposing
     no row cap of its own), so they are not the whole breakdown."""
+    if len(result.rows) == 1 and all(value is None for value in result.rows[0]):
+        # An aggregate over no rows (a sum, an average) is one row of NULL: no figure to show
+        # ("Revenue: None"), and for a user limited to part of the data, perhaps only outside it.
+        result = replace(result, rows=[])
     chart = chart_for(result.columns, result.rows, time_columns, formats)
     text = summary(result.columns, result.rows, chart, labels, formats, turn.lang,
                    period=period, additive=additive,
                    complete=not own_limit and not result.truncated)
+    if turn.user.scope and (not result.rows or (
+            len(result.rows) == 1 and all(value in (0, None) for value in result.rows[0]))):
+        # Nothing, or zero, within the user's part of the data: say which part that is.
+        scope = ", ".join(value for _, value in turn.user.scope)
+        text += " " + say("ask.no_rows_in_scope", turn.lang, scope=scope)
     return DataPart(text, trace, Table(result, dict(labels), dict(formats), chart))
 
 
