@@ -3,7 +3,7 @@
 `seed_data/eval/rag_real_questions.yaml` names a corpus folder (public handbooks and guides, see
 its README) and questions over it, each with the document expected and answer keys: regular
 expressions the extract shown to the user must all match. Questions no document answers must
-get the "no document" answer. A quarter of the questions are a holdout, reported apart.
+get the "no document" answer. About a third of the questions are a holdout, reported apart.
 
 The corpus is indexed for the run under a group no user has, and searched with that group only,
 so neither the demo documents nor the user's own documents take part; it is removed afterwards.
