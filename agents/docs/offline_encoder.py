@@ -113,14 +113,7 @@ class UseEncoder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), _DIM), dtype=np.float32)
-        groups: list[tuple[int, list[list[int]]]] = []  # (index of the first text, token ids)
-        tokens = 0
-        for index, ids in enumerate(self.tokenize(texts)):
-            if not groups or tokens + len(ids) > _TOKEN_BUDGET:
-                groups.append((index, []))
-                tokens = 0
-            groups[-1][1].append(ids)
-            tokens += len(ids)
+        groups = self._groups(self.tokenize(texts))
         with self._single_threaded_blas():
             if len(groups) > 1 and self._workers > 1:
                 if self._pool is None:
@@ -131,6 +124,27 @@ class UseEncoder:
             for (first, group), vectors in zip(groups, results, strict=True):
                 out[first:first + len(group)] = vectors
         return out
+
+    def _groups(self, token_ids: list[list[int]]) -> list[tuple[int, list[list[int]]]]:
+        """The texts cut into micro-batches of about _TOKEN_BUDGET tokens, (index of the first
+        text, token ids) each, as many as a multiple of the workers and of even sizes: with
+        uneven ones the call waits for the last on one core while the others sit idle."""
+        lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=len(token_ids))
+        total = int(lengths.sum())
+        parts = max(1, -(-total // _TOKEN_BUDGET))
+        if parts > 1 and self._workers > 1:
+            parts = -(-parts // self._workers) * self._workers
+        # Each text goes to the part where its first token falls, in proportion.
+        starts = np.cumsum(lengths) - lengths
+        part_of = (starts * parts) // max(total, 1)
+        groups: list[tuple[int, list[list[int]]]] = []
+        previous = -1
+        for index, (part, ids) in enumerate(zip(part_of.tolist(), token_ids, strict=True)):
+            if part != previous:
+                groups.append((index, []))
+                previous = part
+            groups[-1][1].append(ids)
+        return groups
 
     @contextlib.contextmanager
     def _single_threaded_blas(self) -> Iterator[None]:
