@@ -77,7 +77,7 @@ class UseEncoder:
         # The first convolution's weights as one product per window offset, side by side:
         # x @ w1cat gives, for each offset j, what a token contributes when it sits at j.
         self._w1cat = [_by_offset(w, n) for w, (n, _) in zip(weights.w1, _ORDERS, strict=True)]
-        self._w2 = weights.w2
+        self._w2cat = [_by_offset(w, n) for w, (n, _) in zip(weights.w2, _ORDERS, strict=True)]
         self._ln_g, self._ln_b = weights.ln_g, weights.ln_b
         self._cnn_w, self._cnn_b = weights.cnn_W, weights.cnn_b
         self._dense = (weights.d0, weights.d1, weights.d2, weights.d3, weights.p1, weights.p3)
@@ -243,16 +243,17 @@ class UseEncoder:
             np.take(cache.x[branch], inner_slots, axis=0, out=gathered)
             h += gathered
             h[layout.is_pad] = 0.0
-            # Second convolution: each token's window of rows is contiguous in h_full, so the
-            # windows are an overlapping view, copied out once for one matrix product.
-            window = self._buffer(f"window{n}", inner, n * _CNN)
-            np.copyto(window, np.lib.stride_tricks.as_strided(
-                h_full[_GAP - left:], shape=(inner, n * _CNN),
-                strides=(h_full.strides[0], h_full.itemsize)))
+            # Second convolution: every row times each window offset's weights in one product,
+            # then for each token the products of its window's rows, offset by offset, summed
+            # (no copy of the overlapping windows).
+            products = self._buffer(f"products{n}", rows, n * _CNN)
+            np.matmul(h_full, self._w2cat[branch], out=products)
             c2 = self._buffer(f"conv{n}", inner, _CNN)  # contiguous: these passes are faster
             convs.append(c2)
-            np.matmul(window, self._w2[branch], out=c2)
-            c2 += self._b2[branch]
+            start = _GAP - left
+            np.add(products[start:start + inner, :_CNN], self._b2[branch], out=c2)
+            for j in range(1, n):
+                c2 += products[start + j:start + j + inner, j * _CNN:(j + 1) * _CNN]
             np.maximum(c2, 0, out=c2)
             c2 += h
         return convs
