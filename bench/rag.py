@@ -14,8 +14,10 @@ dropped at the end, it measures:
   planner actually served from the HNSW index;
 - recall@10 of the filtered HNSW vector arm (index forced) against an exact scan, same filter;
 
-and the same figures for PGVector fed the same files, embedder, vectors and filter.
-bench/README.md explains the data and where the comparison is fair and where it is not.
+and the same figures for PGVector fed the same files, vectors and filter, and the same encoder
+code (each side its own instance, warmed alike, the side that ingests a folder first
+alternating). bench/README.md explains the data and where the comparison is fair and where it
+is not.
 """
 
 from __future__ import annotations
@@ -64,8 +66,9 @@ SEED = 20_250_605
 # ~1,500 chunks through the real ingestion: long enough for a stable rate, short enough that
 # embedding them (the dominant cost) stays well under a minute on 2 cores.
 INGEST_DOCUMENTS = 240
-# The folder is ingested in slices, ours then the peer's in turn, so that both see the same
-# machine load on average (a shared 2-core machine can halve the encoder's speed for a minute).
+# The folder is ingested in slices, by both sides in turn, the first side alternating, so that
+# both see the same machine load on average (a shared 2-core machine can halve the encoder's
+# speed for a minute).
 INGEST_SLICES = 6
 TOTAL_CHUNKS = 50_000
 N_QUERIES = 100
