@@ -248,10 +248,10 @@ def ingest_folder(
     Chunks of consecutive documents are embedded together, `batch_size` at a time or more
     (whole documents), and written by a second thread while the next batch is embedded. Each
     call to the encoder waits for its last micro-batch: 256 chunks a call instead of 64 gave
-    the bench 441 chunks/s instead of 413 (medians of 4 runs); the last batch's write, with no
-    vector index to maintain below 5,000 chunks, takes a few tens of milliseconds. Into a
-    small table, or when the load is large beside it, chunks go in with no HNSW index to
-    maintain; it is built at the end once due (`agents.docs.vector_index`).
+    441 chunks/s instead of 413 on the bench's folders (ingestion alone, medians of 4 runs); the
+    last batch's write, with no vector index to maintain below 5,000 chunks, takes a few tens of
+    milliseconds. Into a small table, or when the load is large beside it, chunks go in with no
+    HNSW index to maintain; it is built at the end once due (`agents.docs.vector_index`).
     """
     register_vector(conn)
     root = root.resolve()
