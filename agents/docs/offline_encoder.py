@@ -77,7 +77,7 @@ class UseEncoder:
         # The first convolution's weights as one product per window offset, side by side:
         # x @ w1cat gives, for each offset j, what a token contributes when it sits at j.
         self._w1cat = [_by_offset(w, n) for w, (n, _) in zip(weights.w1, _ORDERS, strict=True)]
-        self._w2 = weights.w2
+        self._w2cat = [_by_offset(w, n) for w, (n, _) in zip(weights.w2, _ORDERS, strict=True)]
         self._ln_g, self._ln_b = weights.ln_g, weights.ln_b
         self._cnn_w, self._cnn_b = weights.cnn_W, weights.cnn_b
         self._dense = (weights.d0, weights.d1, weights.d2, weights.d3, weights.p1, weights.p3)
@@ -112,15 +112,12 @@ class UseEncoder:
         return [piece_ids if len(piece_ids) > 2 else [_BOS, _UNK, _EOS] for piece_ids in ids]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
-        out = np.empty((len(texts), _DIM), dtype=np.float32)
-        groups: list[tuple[int, list[list[int]]]] = []  # (index of the first text, token ids)
-        tokens = 0
-        for index, ids in enumerate(self.tokenize(texts)):
-            if not groups or tokens + len(ids) > _TOKEN_BUDGET:
-                groups.append((index, []))
-                tokens = 0
-            groups[-1][1].append(ids)
-            tokens += len(ids)
+        # Per text, the sum of its tokens' normalised features, and its length in tokens; the
+        # dense head then runs once over all the texts (8 products of a few rows each, one per
+        # micro-batch, cost four times as much as one of many rows).
+        summed = np.empty((len(texts), self._features), dtype=np.float32)
+        lengths = np.empty(len(texts), dtype=np.float32)
+        groups = self._groups(self.tokenize(texts))
         with self._single_threaded_blas():
             if len(groups) > 1 and self._workers > 1:
                 if self._pool is None:
@@ -128,9 +125,31 @@ class UseEncoder:
                 results = self._pool.map(lambda g: self._encode_group(g[1]), groups)
             else:
                 results = map(lambda g: self._encode_group(g[1]), groups)
-            for (first, group), vectors in zip(groups, results, strict=True):
-                out[first:first + len(group)] = vectors
-        return out
+            for (first, group), (sums, flens) in zip(groups, results, strict=True):
+                summed[first:first + len(group)] = sums
+                lengths[first:first + len(group)] = flens
+            return self._head(summed, lengths)
+
+    def _groups(self, token_ids: list[list[int]]) -> list[tuple[int, list[list[int]]]]:
+        """The texts cut into micro-batches of about _TOKEN_BUDGET tokens, (index of the first
+        text, token ids) each, as many as a multiple of the workers and of even sizes: with
+        uneven ones the call waits for the last on one core while the others sit idle."""
+        lengths = np.fromiter(map(len, token_ids), dtype=np.int64, count=len(token_ids))
+        total = int(lengths.sum())
+        parts = max(1, -(-total // _TOKEN_BUDGET))
+        if parts > 1 and self._workers > 1:
+            parts = -(-parts // self._workers) * self._workers
+        # Each text goes to the part where its first token falls, in proportion.
+        starts = np.cumsum(lengths) - lengths
+        part_of = (starts * parts) // max(total, 1)
+        groups: list[tuple[int, list[list[int]]]] = []
+        previous = -1
+        for index, (part, ids) in enumerate(zip(part_of.tolist(), token_ids, strict=True)):
+            if part != previous:
+                groups.append((index, []))
+                previous = part
+            groups[-1][1].append(ids)
+        return groups
 
     @contextlib.contextmanager
     def _single_threaded_blas(self) -> Iterator[None]:
@@ -191,14 +210,15 @@ class UseEncoder:
         cache.slot_of[missing] = slots
         cache.used += missing.size
 
-    def _encode_group(self, group: list[list[int]]) -> np.ndarray:
+    def _encode_group(self, group: list[list[int]]) -> tuple[np.ndarray, np.ndarray]:
+        """Each sentence's sum of normalised token features, and its length (for `_head`)."""
         layout = _Layout.of(group)
         slots = np.zeros(layout.rows, dtype=np.int64)  # slot 0: the zero padding row
         cache, slots[layout.token_rows + _GAP] = self._slots(np.fromiter(
             (i for ids in group for i in ids), dtype=np.int64, count=layout.token_rows.size))
         convs = self._convolutions(cache, slots, layout)
         summed = self._normalised_sums(cache, slots[_GAP:layout.rows - _GAP], convs, layout)
-        return self._head(summed, layout.flens)
+        return summed, layout.flens
 
     def _convolutions(self, cache: _Cache, slots: np.ndarray, layout: _Layout) -> list[np.ndarray]:
         """Each n-gram branch's output per inner row, residual included (zero on gap rows)."""
@@ -223,16 +243,17 @@ class UseEncoder:
             np.take(cache.x[branch], inner_slots, axis=0, out=gathered)
             h += gathered
             h[layout.is_pad] = 0.0
-            # Second convolution: each token's window of rows is contiguous in h_full, so the
-            # windows are an overlapping view, copied out once for one matrix product.
-            window = self._buffer(f"window{n}", inner, n * _CNN)
-            np.copyto(window, np.lib.stride_tricks.as_strided(
-                h_full[_GAP - left:], shape=(inner, n * _CNN),
-                strides=(h_full.strides[0], h_full.itemsize)))
+            # Second convolution: every row times each window offset's weights in one product,
+            # then for each token the products of its window's rows, offset by offset, summed
+            # (no copy of the overlapping windows).
+            products = self._buffer(f"products{n}", rows, n * _CNN)
+            np.matmul(h_full, self._w2cat[branch], out=products)
             c2 = self._buffer(f"conv{n}", inner, _CNN)  # contiguous: these passes are faster
             convs.append(c2)
-            np.matmul(window, self._w2[branch], out=c2)
-            c2 += self._b2[branch]
+            start = _GAP - left
+            np.add(products[start:start + inner, :_CNN], self._b2[branch], out=c2)
+            for j in range(1, n):
+                c2 += products[start + j:start + j + inner, j * _CNN:(j + 1) * _CNN]
             np.maximum(c2, 0, out=c2)
             c2 += h
         return convs
