@@ -405,7 +405,7 @@ def _write_document(conn: psycopg.Connection, source_root: str, pending: _Pendin
             " SELECT %(document_id)s, ordinal, section, page, content, %(language)s,"
             " %(groups)s, embedding, to_tsvector(%(ts_config)s::regconfig, words)"
             " FROM unnest(%(ordinals)s::int[], %(sections)s::text[], %(pages)s::int[],"
-            " %(contents)s::text[], %(vectors)s::vector[], %(words)s::text[])"
+            " %(contents)s::text[], %(vectors)b::vector[], %(words)s::text[])"
             " AS c(ordinal, section, page, content, embedding, words)",
             {
                 "document_id": document_id,
