@@ -18,12 +18,12 @@ from __future__ import annotations
 
 from datetime import date
 from decimal import Decimal
-from typing import Any
-
-import altair as alt
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from agents.ask.answer import Chart
+
+if TYPE_CHECKING:
+    import altair as alt
 
 # Bars turn horizontal past this many labels, or when a label is longer than this.
 MAX_VERTICAL_BARS = 8
@@ -133,6 +133,11 @@ def altair_chart(
     """
     if chart.kind not in ("bar", "line") or not chart.x or not chart.y:
         return None
+    # Imported here: Altair and pandas take half a second to import, which every command-line
+    # question paid for a chart only the app draws.
+    import altair as alt
+    import pandas as pd
+
     if chart.x not in columns or chart.y[0] not in columns:
         return None
     if chart.kind == "bar":
