@@ -100,3 +100,16 @@ def test_one_bar_is_no_chart_and_many_bars_draw_the_first_rows() -> None:
     rows = [(f"P{i}", float(100 - i)) for i in range(40)]
     spec = _spec(Chart("bar", "product", ("revenue",)), ["product", "revenue"], rows)
     assert len(spec["encoding"]["y"]["sort"]) == MAX_BARS
+
+
+def test_answering_does_not_import_the_charting_libraries() -> None:
+    """Altair and pandas cost half a second to import: only the app, which draws charts, pays
+    it; a question asked from the command line does not."""
+    import subprocess
+    import sys
+
+    code = ("import sys, agents.commands.cli, agents.ask.pipeline; "
+            "print(sorted(m for m in ('altair', 'pandas') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=60)
+    assert out.stdout.strip() == "[]"
