@@ -130,7 +130,7 @@ def render_answer(answer: Answer, *, show_text: bool = True, actions: bool = Tru
     _render_suggestions(answer)
     if answer.verified_by:
         st.success(f"✔ {answer.verified_by}", icon="✅")
-    if answer.columns:
+    if answer.columns and answer.rows:  # no rows: the sentence says so, no empty table to show
         _render_table(answer, al)
     # A not-understood answer has no definition to show: its explanation is the problem, said
     # in the text already.
