@@ -106,3 +106,31 @@ def test_counts_are_those_of_the_readable_chunks(resources, login: str, question
                 "SELECT count(*) FROM app.chunks WHERE tsv @@ quote_literal(%s)::tsquery",
                 (term.lexeme,)).fetchone()[0]
             assert term.df == counted, term
+
+
+def test_counts_follow_ingestion(resources, fresh_db: str, tmp_path) -> None:
+    """Through ingest_folder, which writes a batch of documents in one statement: new files,
+    then one changed, one deleted and one added."""
+    from agents.docs.ingest import ingest_folder
+
+    root = tmp_path / "corpus"
+    root.mkdir()
+    files = {"a.md": "# Leave\n\nParental leave lasts sixteen weeks, paid in full.\n",
+             "b.md": "# Congés\n\nChaque salarié dispose de 25 jours de congés payés.\n",
+             "c.md": "# Bonus\n\nBonus pools are set in March by the board.\n"}
+    for name, text in files.items():
+        (root / name).write_text(text, encoding="utf-8")
+    with psycopg.connect(fresh_db, autocommit=True) as conn:
+        ingest_folder(conn, root, resources.embedder)
+        assert conn.execute(KEPT).fetchall() == conn.execute(RECOUNT).fetchall()
+        assert conn.execute("SELECT count(*) FROM app.lexeme_counts WHERE lexeme = 'sixteen'"
+                            ).fetchone()[0] == 1
+        (root / "a.md").write_text("# Leave\n\nParental leave lasts twenty weeks.\n")
+        (root / "c.md").unlink()
+        (root / "d.md").write_text("# Travel\n\nTrains are booked in second class.\n")
+        report = ingest_folder(conn, root, resources.embedder)
+        assert (report.added, report.updated, report.deleted) == (1, 1, 1)
+        assert conn.execute(KEPT).fetchall() == conn.execute(RECOUNT).fetchall()
+        gone = conn.execute("SELECT count(*) FROM app.lexeme_counts"
+                            " WHERE lexeme IN ('sixteen', 'bonus')").fetchone()[0]
+        assert gone == 0
