@@ -15,7 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from agents.errors import ConfigError
-from agents.store.users import SAFE_LOADER
+from agents.store.users import SAFE_LOADER, yaml_error_location
 
 Words = list[str] | dict[str, list[str]]
 """A list of phrases, or {lang: [phrases]}."""
@@ -194,15 +194,17 @@ def validate_model_text(text: str, path: Path) -> tuple[ModelSpec, dict[Location
 
     Out: the validated spec, the line of every path, and the raw data. ConfigError names the
     file, line and problem (all problems, one per line)."""
+    # libyaml's loader, and one parse for both the nodes (their lines) and the data: the
+    # pure-Python loader, parsing twice, took a quarter of a second on the demo model at every
+    # command-line question.
+    loader = SAFE_LOADER(text)
     try:
-        # libyaml's loader: the pure-Python one took a quarter of a second on the demo model,
-        # at every command-line question.
-        node = yaml.compose(text, Loader=SAFE_LOADER)
-        data = yaml.load(text, Loader=SAFE_LOADER)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as exc:
-        from agents.store.users import yaml_error_location
-
         raise ConfigError(yaml_error_location(path, exc)) from exc
+    finally:
+        loader.dispose()
     lines: dict[Location, int] = {}
     if node is not None:
         _lines(node, (), lines)
