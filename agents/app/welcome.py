@@ -114,6 +114,5 @@ def welcome(model: SemanticModel, allowed_tables: frozenset[str] | None,
 def scope_note(user: User, lang: str) -> str | None:
     """What limits the user's warehouse rows, said plainly; None when nothing does."""
     if user.scope:
-        values = ", ".join(value for _, value in user.scope)
-        return say("welcome.scope_note", lang, scope=values)
+        return say("welcome.scope_note", lang, scope=user.scope_values)
     return None

@@ -186,8 +186,7 @@ def _shown(turn: Turn, trace: SqlTrace, result: QueryResult, labels: dict[str, s
     if turn.user.scope and (not result.rows or (
             len(result.rows) == 1 and all(value in (0, None) for value in result.rows[0]))):
         # Nothing, or zero, within the user's part of the data: say which part that is.
-        scope = ", ".join(value for _, value in turn.user.scope)
-        text += " " + say("ask.no_rows_in_scope", turn.lang, scope=scope)
+        text += " " + say("ask.no_rows_in_scope", turn.lang, scope=turn.user.scope_values)
     return DataPart(text, trace, Table(result, dict(labels), dict(formats), chart))
 
 

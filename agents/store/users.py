@@ -35,6 +35,11 @@ class User:
         return ", ".join(f"{key} {value}" for key, value in self.scope)
 
     @property
+    def scope_values(self) -> str:
+        """The data scope's values alone ("EMEA"), as notes under answers name it."""
+        return ", ".join(value for _, value in self.scope)
+
+    @property
     def all_groups(self) -> frozenset[str]:
         """The user's groups plus `everyone`, which every user is implicitly in."""
         return self.groups | {EVERYONE}
