@@ -181,11 +181,13 @@ def _from_documents(turn: Turn, plan: Plan) -> tuple[RouteName, list[Part]] | No
         return "docs", [from_documents]
     # The part the planner understands is answered from the warehouse, the rest from the
     # documents; when no part stands alone, the planner's honest answer to the whole.
-    for piece in split_asks(turn.question):
-        piece_plan = plan_question(piece, turn.resources.planning)
-        if piece != turn.question and piece_plan.confident:
-            return "both", [data_answer(replace(turn, question=piece), piece_plan, None),
-                            from_documents]
+    pieces = split_asks(turn.question)
+    if len(pieces) > 1:  # one piece is the whole question, whose plan is `plan`
+        for piece in pieces:
+            piece_plan = plan_question(piece, turn.resources.planning)
+            if piece_plan.confident:
+                return "both", [data_answer(replace(turn, question=piece), piece_plan, None),
+                                from_documents]
     return "both", [data_answer(turn, plan, None), from_documents]
 
 
