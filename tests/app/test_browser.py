@@ -211,12 +211,16 @@ def _browser_page(chromium: Path, server: StreamlitServer, name: str,
             browser.close()
 
 
-def _open_in_workbench(page: Page, sql: Locator, button: str, heading: str) -> None:
-    """Open the answer's SQL expander and click its workbench button, once the app is idle; a
-    click that lands while the frontend is still settling can be lost (seen under load), so it
-    is clicked again if the workbench has not opened."""
+def _open_in_workbench(page: Page, question: str, button: str, heading: str) -> None:
+    """As the analyst chloe, ask `question`, open its SQL expander and click the workbench
+    button once the app is idle; a click that lands while the frontend is still settling can be
+    lost (seen under load), so it is clicked again if the workbench has not opened."""
     from playwright.sync_api import expect
 
+    _sign_in_as(page, "Chloé Dubois (chloe)", "analyst")
+    messages = page.locator('[data-testid="stChatMessage"]')
+    sql = messages.last.locator('[data-testid="stExpander"]').filter(has_text="SQL")
+    _ask(page, question, sql)
     idle = page.locator('[data-testid="stApp"][data-test-script-state="notRunning"]')
     title = page.get_by_role("heading", name=heading)
     sql.first.click()
@@ -352,11 +356,7 @@ def test_open_in_workbench_keeps_the_analyst_signed_in(
     from playwright.sync_api import expect
 
     with _browser_page(chromium, streamlit_server, "workbench", DESKTOP) as (page, errors):
-        _sign_in_as(page, "Chloé Dubois (chloe)", "analyst")
-        messages = page.locator('[data-testid="stChatMessage"]')
-        sql = messages.last.locator('[data-testid="stExpander"]').filter(has_text="SQL")
-        _ask(page, DATA_QUESTION, sql)
-        _open_in_workbench(page, sql, "Open in SQL workbench", "SQL workbench")
+        _open_in_workbench(page, DATA_QUESTION, "Open in SQL workbench", "SQL workbench")
         sidebar = page.locator('[data-testid="stSidebar"]')
         expect(sidebar.locator("input").first).to_have_value("Chloé Dubois (chloe)")
         expect(sidebar).to_contain_text("analyst")
@@ -371,11 +371,7 @@ def test_the_workbench_in_french(chromium: Path, streamlit_server: StreamlitServ
     from playwright.sync_api import expect
 
     with _browser_page(chromium, streamlit_server, "workbench_fr", DESKTOP) as (page, errors):
-        _sign_in_as(page, "Chloé Dubois (chloe)", "analyst")
-        messages = page.locator('[data-testid="stChatMessage"]')
-        sql = messages.last.locator('[data-testid="stExpander"]').filter(has_text="SQL")
-        _ask(page, FRENCH_BREAKDOWN, sql)
-        _open_in_workbench(page, sql, "Ouvrir dans l'atelier SQL", "Atelier SQL")
+        _open_in_workbench(page, FRENCH_BREAKDOWN, "Ouvrir dans l'atelier SQL", "Atelier SQL")
         page.get_by_role("button", name="Exécuter").click()
         expect(page.get_by_text(re.compile(r"^\d+ lignes en .* ms\.$"))).to_be_visible(
             timeout=ANSWER_MS)
