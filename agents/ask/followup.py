@@ -112,9 +112,11 @@ def is_follow_up(question: str) -> bool:
     return looks_like_follow_up(question)
 
 
-def docs_search_text(convo: Conversation, question: str) -> str | None:
-    """What to retrieve for a follow-up of a documents answer: both questions' words."""
-    if convo.last.route != "docs" or not is_follow_up(question):
+def docs_search_text(convo: Conversation, question: str, plan: Plan) -> str | None:
+    """What to retrieve for a follow-up of a documents answer: both questions' words. A short
+    question naming a metric of its own ("New customers by month in 2024") is a data question,
+    not a fragment of the documents' topic: read as one, it got the outage post-mortem."""
+    if convo.last.route != "docs" or plan.metrics or not is_follow_up(question):
         return None
     return f"{convo.last.asked} {question}"
 
@@ -174,7 +176,7 @@ def read_follow_up(turn: Turn, convo: Conversation, plan: Plan) -> Reading:
     unconfident plan (its honest answer), else the question alone (no link recorded)."""
     question, ctx = turn.question, turn.resources.planning
     # After a documents answer, a fragment continues the documents' topic: no data plan for it.
-    search = docs_search_text(convo, question)
+    search = docs_search_text(convo, question, plan)
     if search is not None:
         return Reading(replace(turn, search_text=search), plan, _forced(turn, "docs"),
                        linked=True)

@@ -127,6 +127,23 @@ def test_a_documents_follow_up_retrieves_with_the_earlier_question(
     assert answer.sources
 
 
+@pytest.mark.parametrize("question", ["New customers by month in 2024",
+                                      "Nouveaux clients par mois en 2024"])
+def test_a_short_data_question_after_a_documents_answer_stands_alone(
+        resources, question: str) -> None:
+    """Short and with 'by month', it reads like a fragment, but it names a metric of its own:
+    the same answer as asked alone, not the documents searched with the earlier question."""
+    earlier = pipeline.ask("How many days of remote work are allowed per week?", "alice",
+                           resources)
+    assert earlier.route == "docs"
+    alone = pipeline.ask(question, "alice", resources)
+    answer = pipeline.ask(question, "alice", resources, follow_up_of=earlier.answer_id)
+    assert alone.route == "sql" and alone.rows
+    assert (answer.route, answer.sql, answer.rows, answer.sources) == (
+        alone.route, alone.sql, alone.rows, alone.sources)
+    assert answer.follow_up_of is None
+
+
 def test_the_model_rewrites_a_follow_up_from_the_last_three_turns(
     llm_resources, fake_llm, app_conn, monkeypatch: pytest.MonkeyPatch
 ) -> None:
